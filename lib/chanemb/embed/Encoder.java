@@ -1,0 +1,289 @@
+package chanemb.embed;
+
+import ai.djl.MalformedModelException;
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelNotFoundException;
+import ai.djl.repository.zoo.ZooModel;
+import ai.djl.translate.NoopTranslator;
+import ai.djl.translate.TranslateException;
+import ai.djl.util.PairList;
+import chanemb.Log;
+import chanemb.UserException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A Hugging Face encoder loaded from a local folder through DJL: its tokenizer, one model and
+ * one predictor for the whole run. Inputs longer than the model's limit are cut, never silently:
+ * every result carries the full token count and a truncation flag.
+ *
+ * <p>Not thread-safe: use one encoder from one thread (the engine itself uses every core).
+ */
+public final class Encoder implements AutoCloseable {
+    public static final String INPUT_IDS = "input_ids";
+    public static final String ATTENTION_MASK = "attention_mask";
+    public static final String TOKEN_TYPE_IDS = "token_type_ids";
+
+    private final ModelSpec spec;
+    private final HuggingFaceTokenizer tokenizer;
+    private final ZooModel<NDList, NDList> model;
+    private final Predictor<NDList, NDList> predictor;
+    private final List<String> inputs;
+    private final int dimension;
+
+    private Encoder(ModelSpec spec, HuggingFaceTokenizer tokenizer, ZooModel<NDList, NDList> model,
+                    List<String> inputs) {
+        this.spec = spec;
+        this.tokenizer = tokenizer;
+        this.model = model;
+        this.predictor = model.newPredictor();
+        this.inputs = inputs;
+        this.dimension = probeDimension();
+    }
+
+    /** Tokenized inputs, cut to the model's limit. */
+    public record Tokenized(long[][] ids, long[][] typeIds, int[] fullLengths, boolean[] truncated) {
+        public int size() {
+            return ids.length;
+        }
+
+        public int[] lengths() {
+            int[] lengths = new int[ids.length];
+            for (int i = 0; i < ids.length; i++) {
+                lengths[i] = ids[i].length;
+            }
+            return lengths;
+        }
+    }
+
+    /** Vectors in input order, with each input's full token count and whether it was cut. */
+    public record Embedded(float[][] vectors, int[] tokenCounts, boolean[] truncated, long paddedTokens) {
+    }
+
+    /** Loads the model; fails with the missing jar's name when the engine's native library is absent. */
+    public static Encoder load(ModelSpec spec) {
+        Engines.requireNative(spec.engine());
+        HuggingFaceTokenizer tokenizer;
+        try {
+            // Truncation off: token counts must be the full ones; cutting is done below, from the
+            // model's limit, whatever tokenizer.json says.
+            tokenizer = HuggingFaceTokenizer.builder()
+                    .optTokenizerPath(spec.dir().resolve(spec.tokenizerFile()))
+                    .optAddSpecialTokens(true)
+                    .optTruncation(false)
+                    .optPadding(false)
+                    .build();
+        } catch (IOException | RuntimeException e) {
+            throw new UserException(e, "embed.tokenizer-failed", spec.dir().resolve(spec.tokenizerFile()), e.getMessage());
+        }
+        ZooModel<NDList, NDList> model;
+        try {
+            model = Criteria.builder()
+                    .setTypes(NDList.class, NDList.class)
+                    .optModelPath(spec.dir().resolve(spec.modelFile()))
+                    .optEngine(spec.engine())
+                    .optTranslator(new NoopTranslator())
+                    .build()
+                    .loadModel();
+        } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
+            tokenizer.close();
+            throw new UserException(e, "embed.model-load-failed", spec.dir().resolve(spec.modelFile()), e.getMessage());
+        }
+        List<String> inputs = chooseInputs(spec, model.describeInput());
+        Log.debug("Model {} inputs: {}", spec.id(), inputs);
+        return new Encoder(spec, tokenizer, model, inputs);
+    }
+
+    /**
+     * The inputs to feed: the configured ones, else exactly those the model declares (ONNX
+     * models name theirs), else input_ids and attention_mask in that order (TorchScript).
+     */
+    static List<String> chooseInputs(ModelSpec spec, PairList<String, Shape> declared) {
+        if (!spec.inputs().isEmpty()) {
+            return spec.inputs();
+        }
+        if (declared != null && !declared.isEmpty()) {
+            List<String> names = new ArrayList<>(declared.keys());
+            for (String name : names) {
+                if (!List.of(INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS).contains(name)) {
+                    throw new UserException("embed.unknown-input", name, spec.dir());
+                }
+            }
+            return names;
+        }
+        return List.of(INPUT_IDS, ATTENTION_MASK);
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public int dimension() {
+        return dimension;
+    }
+
+    public List<String> inputs() {
+        return inputs;
+    }
+
+    /** Counts tokens of already formatted texts without cutting anything. */
+    public int[] countTokens(List<String> texts) {
+        int[] counts = new int[texts.size()];
+        Encoding[] encodings = tokenizer.batchEncode(texts);
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = encodings[i].getIds().length;
+        }
+        return counts;
+    }
+
+    /** Tokenizes already formatted texts and cuts each to the model's limit, keeping special tokens. */
+    public Tokenized tokenize(List<String> texts) {
+        Encoding[] encodings = tokenizer.batchEncode(texts);
+        int n = encodings.length;
+        long[][] ids = new long[n][];
+        long[][] types = new long[n][];
+        int[] full = new int[n];
+        boolean[] truncated = new boolean[n];
+        for (int i = 0; i < n; i++) {
+            Encoding encoding = encodings[i];
+            full[i] = encoding.getIds().length;
+            if (full[i] <= spec.maxTokens()) {
+                ids[i] = encoding.getIds();
+                types[i] = encoding.getTypeIds();
+            } else {
+                truncated[i] = true;
+                ids[i] = cut(encoding.getIds(), encoding.getSpecialTokenMask(), spec.maxTokens());
+                types[i] = cut(encoding.getTypeIds(), encoding.getSpecialTokenMask(), spec.maxTokens());
+            }
+        }
+        return new Tokenized(ids, types, full, truncated);
+    }
+
+    /**
+     * Cuts a sequence to {@code max} tokens: leading and trailing special tokens ([CLS] and
+     * [SEP], or &lt;s&gt; and &lt;/s&gt;) stay, the text tokens in between lose their end.
+     */
+    static long[] cut(long[] values, long[] specialMask, int max) {
+        int lead = 0;
+        while (lead < values.length && specialMask[lead] == 1) {
+            lead++;
+        }
+        int trail = 0;
+        while (trail < values.length - lead && specialMask[values.length - 1 - trail] == 1) {
+            trail++;
+        }
+        int keep = Math.max(0, max - lead - trail);
+        long[] out = new long[lead + keep + trail];
+        System.arraycopy(values, 0, out, 0, lead + keep);
+        System.arraycopy(values, values.length - trail, out, lead + keep, trail);
+        return out;
+    }
+
+    /** Formats, tokenizes and embeds texts; empty texts are rejected, they must never reach the model. */
+    public Embedded embedTexts(List<String> texts, int maxBatchTokens) {
+        List<String> formatted = new ArrayList<>(texts.size());
+        for (String text : texts) {
+            if (text == null || text.isBlank()) {
+                throw new IllegalArgumentException("Empty text passed to the encoder");
+            }
+            formatted.add(spec.format(text));
+        }
+        return embed(tokenize(formatted), maxBatchTokens);
+    }
+
+    /** Embeds tokenized inputs in length-sorted batches of at most {@code maxBatchTokens} padded tokens. */
+    public Embedded embed(Tokenized tokenized, int maxBatchTokens) {
+        float[][] vectors = new float[tokenized.size()][];
+        long padded = 0;
+        for (Batches.Batch batch : Batches.plan(tokenized.lengths(), maxBatchTokens, 256)) {
+            float[][] batchVectors = runBatch(tokenized, batch);
+            for (int k = 0; k < batch.indices().length; k++) {
+                vectors[batch.indices()[k]] = batchVectors[k];
+            }
+            padded += batch.paddedTokens();
+        }
+        return new Embedded(vectors, tokenized.fullLengths(), tokenized.truncated(), padded);
+    }
+
+    private float[][] runBatch(Tokenized tokenized, Batches.Batch batch) {
+        int rows = batch.indices().length;
+        int length = batch.paddedLength();
+        long[] ids = new long[rows * length];
+        long[] mask = new long[rows * length];
+        long[] types = new long[rows * length];
+        int[] lengths = new int[rows];
+        for (int r = 0; r < rows; r++) {
+            int i = batch.indices()[r];
+            long[] seq = tokenized.ids()[i];
+            lengths[r] = seq.length;
+            System.arraycopy(seq, 0, ids, r * length, seq.length);
+            System.arraycopy(tokenized.typeIds()[i], 0, types, r * length, seq.length);
+            java.util.Arrays.fill(mask, r * length, r * length + seq.length, 1L);
+        }
+        try (NDManager manager = model.getNDManager().newSubManager()) {
+            Shape shape = new Shape(rows, length);
+            NDList input = new NDList();
+            for (String name : inputs) {
+                long[] data = switch (name) {
+                    case INPUT_IDS -> ids;
+                    case ATTENTION_MASK -> mask;
+                    default -> types;
+                };
+                NDArray array = manager.create(data, shape);
+                array.setName(name);
+                input.add(array);
+            }
+            NDList output = predictor.predict(input);
+            NDArray hidden = lastHiddenState(output);
+            float[] flat = hidden.toFloatArray();
+            int dim = (int) hidden.getShape().get(hidden.getShape().dimension() - 1);
+            float[][] out = new float[rows][];
+            for (int r = 0; r < rows; r++) {
+                out[r] = hidden.getShape().dimension() == 2
+                        ? java.util.Arrays.copyOfRange(flat, r * dim, (r + 1) * dim)
+                        : spec.pooling().pool(flat, r, length, dim, lengths[r]);
+                if (spec.normalize() && !Pooling.normalize(out[r])) {
+                    throw new IllegalStateException("Model returned a zero or non-finite vector");
+                }
+            }
+            return out;
+        } catch (TranslateException e) {
+            throw new IllegalStateException("Inference failed on a batch of " + rows + " x " + length + " tokens: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The token-level output [batch, tokens, hidden], or a pooled [batch, hidden] one if that is all there is. */
+    private static NDArray lastHiddenState(NDList output) {
+        NDArray named = output.get("last_hidden_state");
+        if (named != null) {
+            return named;
+        }
+        for (NDArray array : output) {
+            if (array.getShape().dimension() == 3) {
+                return array;
+            }
+        }
+        return output.get(0);
+    }
+
+    private int probeDimension() {
+        Tokenized probe = tokenize(List.of(spec.format("probe")));
+        return runBatch(probe, new Batches.Batch(new int[] {0}, probe.ids()[0].length))[0].length;
+    }
+
+    @Override
+    public void close() {
+        predictor.close();
+        model.close();
+        tokenizer.close();
+    }
+}

@@ -1,0 +1,181 @@
+package chanemb.embed;
+
+import chanemb.Dataset;
+import chanemb.Duck;
+import chanemb.LoadTexts;
+import chanemb.PartWriter;
+import chanemb.Progress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The post-vector cache: one vector per (post id, text) for a given model, template and token
+ * limit, kept across runs in {@code data/cache/post-vectors/<model>__<template hash>__<limit>/}.
+ *
+ * <p>A post shared by many windows is embedded once. An edited post gets a new vector, because
+ * rows are matched on the MD5 of the text as well as the post id. Part files are only ever
+ * added, each written whole, so a killed run loses at most the part in progress.
+ */
+public final class PostVectors {
+    public static final String COLUMNS = "post_id BIGINT, text_md5 VARCHAR, vector FLOAT[], tokens INTEGER, truncated BOOLEAN";
+
+    private PostVectors() {
+    }
+
+    /** Counts of one cache update. */
+    public record Stats(long posts, long reused, long embedded, long truncated, long tokens, long paddedTokens,
+                        double seconds) {
+    }
+
+    public static Path dir(Path cacheRoot, ModelSpec spec) {
+        return cacheRoot.resolve("post-vectors").resolve(spec.cacheKey());
+    }
+
+    /**
+     * Embeds every post with text in {@code textsDir} that the cache does not hold yet.
+     *
+     * @param chunkSize   texts tokenized and embedded together (sorted by length inside)
+     * @param rowsPerPart vectors per cache part file
+     */
+    public static Stats update(Encoder encoder, Path textsDir, Path cacheDir, int maxBatchTokens, int chunkSize,
+                               int rowsPerPart, String task) {
+        long start = System.nanoTime();
+        long posts = countPostsWithText(textsDir);
+        String todo = "SELECT t.post_id, t.text FROM read_parquet(" + Dataset.glob(textsDir) + ") t"
+                + " WHERE t.status = '" + LoadTexts.OK + "'"
+                + (Dataset.parts(cacheDir).isEmpty() ? "" : " AND NOT EXISTS (SELECT 1 FROM read_parquet("
+                + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.post_id AND c.text_md5 = md5(t.text))");
+        long embedded = 0;
+        long truncated = 0;
+        long tokens = 0;
+        long padded = 0;
+        int firstPart = nextPartIndex(cacheDir);
+        try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
+            long remaining;
+            try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM (" + todo + ")")) {
+                rs.next();
+                remaining = rs.getLong(1);
+            }
+            if (remaining == 0) {
+                return new Stats(posts, posts, 0, 0, 0, 0, (System.nanoTime() - start) / 1e9);
+            }
+            chanemb.Log.info("embed.posts-start", remaining, posts - remaining, encoder.spec().id());
+            try (Progress progress = Progress.start(task, "posts", remaining);
+                 PartWriter out = new PartWriter(cacheDir, COLUMNS, firstPart, rowsPerPart);
+                 ResultSet rs = statement.executeQuery(todo)) {
+                List<Long> ids = new ArrayList<>(chunkSize);
+                List<String> texts = new ArrayList<>(chunkSize);
+                boolean more = rs.next();
+                while (more) {
+                    ids.add(rs.getLong(1));
+                    texts.add(rs.getString(2));
+                    more = rs.next();
+                    if (ids.size() == chunkSize || !more) {
+                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens);
+                        for (int i = 0; i < ids.size(); i++) {
+                            var row = out.row();
+                            row.append(ids.get(i));
+                            row.append(md5(texts.get(i)));
+                            row.append(result.vectors()[i]);
+                            row.append(result.tokenCounts()[i]);
+                            row.append(result.truncated()[i]);
+                            out.endRow();
+                            tokens += result.tokenCounts()[i];
+                            truncated += result.truncated()[i] ? 1 : 0;
+                        }
+                        padded += result.paddedTokens();
+                        embedded += ids.size();
+                        progress.advance(ids.size());
+                        ids.clear();
+                        texts.clear();
+                    }
+                }
+                out.finish();
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Embedding posts failed: " + e.getMessage(), e);
+        }
+        return new Stats(posts, posts - embedded, embedded, truncated, tokens, padded, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** A cached vector with its token count and truncation flag. */
+    public record Entry(long postId, float[] vector, int tokens, boolean truncated) {
+    }
+
+    /**
+     * Streams the cached vectors of the posts in {@code textsDir} whose text is unchanged, in no
+     * particular order. Each post comes once: its texts row is unique and the cache never holds
+     * two rows of the same post and text.
+     */
+    public static void forEach(Path textsDir, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
+        if (Dataset.parts(cacheDir).isEmpty() || Dataset.parts(textsDir).isEmpty()) {
+            return;
+        }
+        String sql = "SELECT c.post_id, c.vector, c.tokens, c.truncated"
+                + " FROM read_parquet(" + Dataset.glob(cacheDir) + ") c"
+                + " JOIN read_parquet(" + Dataset.glob(textsDir) + ") t"
+                + " ON t.post_id = c.post_id AND t.status = '" + LoadTexts.OK + "' AND c.text_md5 = md5(t.text)";
+        try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
+             ResultSet rs = statement.executeQuery(sql)) {
+            while (rs.next()) {
+                consumer.accept(new Entry(rs.getLong(1), floats(rs.getArray(2)), rs.getInt(3), rs.getBoolean(4)));
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("Reading the post-vector cache failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads a DuckDB FLOAT[] value. */
+    public static float[] floats(Array array) throws SQLException {
+        if (array == null) {
+            return null;
+        }
+        Object[] values = (Object[]) array.getArray();
+        float[] vector = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            vector[i] = ((Number) values[i]).floatValue();
+        }
+        return vector;
+    }
+
+    public static String md5(String text) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static long countPostsWithText(Path textsDir) {
+        if (Dataset.parts(textsDir).isEmpty()) {
+            return 0;
+        }
+        try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
+             ResultSet rs = statement.executeQuery("SELECT count(*) FROM read_parquet(" + Dataset.glob(textsDir)
+                     + ") WHERE status = '" + LoadTexts.OK + "'")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static int nextPartIndex(Path dir) {
+        List<Path> parts = Dataset.parts(dir);
+        if (parts.isEmpty()) {
+            return 0;
+        }
+        String last = parts.get(parts.size() - 1).getFileName().toString();
+        return Integer.parseInt(last.substring(5, last.indexOf('.'))) + 1;
+    }
+}

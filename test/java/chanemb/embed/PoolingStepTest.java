@@ -1,0 +1,98 @@
+package chanemb.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import chanemb.LoadTexts;
+import chanemb.PartWriter;
+import chanemb.Dataset;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The pooling approach on texts files, with the real bundled model. */
+class PoolingStepTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void windowsWithoutTextGetNoVectorAndAReason() throws Exception {
+        Path texts = writeTexts(new Object[][] {
+            {1L, "Пост про скидки на телефоны", LoadTexts.OK},
+            {2L, "Пост про погоду", LoadTexts.OK},
+            {3L, "", LoadTexts.EMPTY},
+            {4L, null, LoadTexts.MISSING},
+        });
+        List<WindowsFile.Entry> windows = List.of(
+                new WindowsFile.Entry(100, 1, new long[] {1, 2, 3}),
+                new WindowsFile.Entry(101, 1, new long[] {3, 4}),
+                new WindowsFile.Entry(102, 1, new long[0]));
+        Path cache = dir.resolve("cache");
+        ModelSpec spec = TestModels.bundled();
+
+        PostVectors.Stats stats;
+        try (Encoder encoder = Encoder.load(spec)) {
+            stats = PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
+        }
+        PoolingApproach.Result result = PoolingApproach.pool(windows, texts, cache, 384, WindowPooling.Weights.MEAN, 1);
+
+        assertThat(stats.embedded()).as("only posts with text reach the model").isEqualTo(2);
+        assertThat(result.rows().get(0).vector()).isNotNull();
+        assertThat(result.rows().get(0).inputs()).isEqualTo(2);
+        assertThat(Pooling.isUnit(result.rows().get(0).vector(), 1e-5)).isTrue();
+        assertThat(result.rows().get(1).vector()).isNull();
+        assertThat(result.rows().get(1).reason()).isEqualTo(Embeddings.NO_TEXT);
+        assertThat(result.rows().get(2).reason()).isEqualTo(Embeddings.EMPTY_WINDOW);
+    }
+
+    @Test
+    void secondRunTakesEveryPostFromTheCache() throws Exception {
+        Path texts = writeTexts(new Object[][] {{1L, "первый", LoadTexts.OK}, {2L, "второй", LoadTexts.OK}});
+        Path cache = dir.resolve("cache");
+
+        try (Encoder encoder = Encoder.load(TestModels.bundled())) {
+            PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
+            PostVectors.Stats again = PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
+
+            assertThat(again.embedded()).isZero();
+            assertThat(again.reused()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void editedPostIsEmbeddedAgain() throws Exception {
+        Path cache = dir.resolve("cache");
+        try (Encoder encoder = Encoder.load(TestModels.bundled())) {
+            PostVectors.update(encoder, writeTexts(new Object[][] {{1L, "старый текст", LoadTexts.OK}}), cache, 8192, 16, 100, "t");
+
+            PostVectors.Stats edited = PostVectors.update(encoder,
+                    writeTexts(new Object[][] {{1L, "новый текст", LoadTexts.OK}}), cache, 8192, 16, 100, "t");
+
+            assertThat(edited.embedded()).isEqualTo(1);
+        }
+    }
+
+    private int datasets;
+
+    private Path writeTexts(Object[][] rows) throws Exception {
+        Path out = dir.resolve("texts-" + datasets++);
+        try (PartWriter writer = new PartWriter(out, LoadTexts.COLUMNS, 0, 1000)) {
+            for (Object[] row : rows) {
+                var a = writer.row();
+                a.append((Long) row[0]);
+                if (row[1] == null) {
+                    a.appendNull();
+                } else {
+                    a.append((String) row[1]);
+                }
+                a.append((String) row[2]);
+                a.append(row[1] == null ? 0 : ((String) row[1]).length());
+                a.appendNull();
+                writer.endRow();
+            }
+            Dataset.complete(out, "load_texts", writer.finish(), Map.of(), Map.of(), Map.of());
+        }
+        return out;
+    }
+}
