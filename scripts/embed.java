@@ -31,7 +31,7 @@ import chanemb.embed.ModelSpec;
 import chanemb.embed.PoolingApproach;
 import chanemb.embed.PostVectors;
 import chanemb.embed.WindowPooling;
-import chanemb.embed.WindowsFile;
+import chanemb.WindowsFile;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;

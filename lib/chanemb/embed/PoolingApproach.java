@@ -1,5 +1,6 @@
 package chanemb.embed;
 
+import chanemb.WindowsFile;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import chanemb.LoadTexts;
 import chanemb.PartWriter;
 import chanemb.Dataset;
+import chanemb.WindowsFile;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;

@@ -1,7 +1,5 @@
-package chanemb.embed;
+package chanemb;
 
-import chanemb.Dataset;
-import chanemb.Duck;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
