@@ -189,6 +189,11 @@ public final class Encoder implements AutoCloseable {
 
     /** Formats, tokenizes and embeds texts; empty texts are rejected, they must never reach the model. */
     public Embedded embedTexts(List<String> texts, int maxBatchTokens) {
+        return embedTexts(texts, maxBatchTokens, done -> { });
+    }
+
+    /** Like {@link #embedTexts(List, int)}, reporting the number of inputs of each finished batch. */
+    public Embedded embedTexts(List<String> texts, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
         List<String> formatted = new ArrayList<>(texts.size());
         for (String text : texts) {
             if (text == null || text.isBlank()) {
@@ -196,11 +201,16 @@ public final class Encoder implements AutoCloseable {
             }
             formatted.add(spec.format(text));
         }
-        return embed(tokenize(formatted), maxBatchTokens);
+        return embed(tokenize(formatted), maxBatchTokens, onBatch);
     }
 
     /** Embeds tokenized inputs in length-sorted batches of at most {@code maxBatchTokens} padded tokens. */
     public Embedded embed(Tokenized tokenized, int maxBatchTokens) {
+        return embed(tokenized, maxBatchTokens, done -> { });
+    }
+
+    /** Like {@link #embed(Tokenized, int)}, reporting the number of inputs of each finished batch. */
+    public Embedded embed(Tokenized tokenized, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
         float[][] vectors = new float[tokenized.size()][];
         long padded = 0;
         for (Batches.Batch batch : Batches.plan(tokenized.lengths(), maxBatchTokens, 256)) {
@@ -209,6 +219,7 @@ public final class Encoder implements AutoCloseable {
                 vectors[batch.indices()[k]] = batchVectors[k];
             }
             padded += batch.paddedTokens();
+            onBatch.accept(batch.indices().length);
         }
         return new Embedded(vectors, tokenized.fullLengths(), tokenized.truncated(), padded);
     }

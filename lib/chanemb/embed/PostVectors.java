@@ -81,7 +81,7 @@ public final class PostVectors {
                     texts.add(rs.getString(2));
                     more = rs.next();
                     if (ids.size() == chunkSize || !more) {
-                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens);
+                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens, progress::advance);
                         for (int i = 0; i < ids.size(); i++) {
                             var row = out.row();
                             row.append(ids.get(i));
@@ -95,7 +95,6 @@ public final class PostVectors {
                         }
                         padded += result.paddedTokens();
                         embedded += ids.size();
-                        progress.advance(ids.size());
                         ids.clear();
                         texts.clear();
                     }
