@@ -24,12 +24,12 @@ import chanemb.Config;
 import chanemb.Dataset;
 import chanemb.Log;
 import chanemb.Progress;
-import chanemb.embed.BundledModel;
+import chanemb.embed.EncoderOptions;
 import chanemb.embed.Embeddings;
-import chanemb.embed.Encoder;
 import chanemb.embed.ModelSpec;
 import chanemb.embed.PoolingApproach;
 import chanemb.embed.PostVectors;
+import chanemb.embed.TextEncoder;
 import chanemb.embed.WindowPooling;
 import chanemb.WindowsFile;
 import java.nio.file.Path;
@@ -46,17 +46,14 @@ public class embed implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--model", paramLabel = "DIR")
-    Path modelDir;
+    @Mixin
+    EncoderOptions encoderOptions;
 
     @Option(names = "--weights", defaultValue = "mean", paramLabel = "mean|recency")
     String weights;
 
     @Option(names = "--decay", defaultValue = "0.8", paramLabel = "D")
     double decay;
-
-    @Option(names = "--max-batch-tokens", defaultValue = "8192", paramLabel = "N")
-    int maxBatchTokens;
 
     @Option(names = "--windows", paramLabel = "DIR")
     Path windowsDir;
@@ -81,18 +78,18 @@ public class embed implements Callable<Integer> {
         WindowPooling.weights(1, poolingWeights, decay);
 
         // 1. The model, from its folder or the bundled default.
-        Path model = modelDir != null ? modelDir : BundledModel.install(config.path("models.dir"));
-        ModelSpec spec = ModelSpec.read(model, Map.of());
+        ModelSpec spec = encoderOptions.spec(config);
         Dataset.Manifest windowsManifest = Dataset.require(windowsIn, "find_prev_posts");
         Dataset.Manifest textsManifest = Dataset.require(textsIn, "load_texts");
         List<WindowsFile.Entry> windows = WindowsFile.read(windowsIn);
         Log.info("embed.start", windows.size(), spec.id(), spec.maxTokens(), spec.pooling().name().toLowerCase(),
                 spec.templateHash());
 
-        try (Encoder encoder = Encoder.load(spec)) {
+        try (TextEncoder encoder = encoderOptions.open(config)) {
             // 2. Every distinct previous post, once; the cache keeps them across runs.
             Path cache = PostVectors.dir(data.resolve("cache"), spec);
-            PostVectors.Stats posts = PostVectors.update(encoder, textsIn, cache, maxBatchTokens, 2048, 10_000, "embed");
+            PostVectors.Stats posts = PostVectors.update(encoder, textsIn, cache, encoderOptions.maxBatchTokens(),
+                    2048, 10_000, "embed");
 
             // 3. One vector per window.
             String approach = "pooling-" + poolingWeights.name().toLowerCase();

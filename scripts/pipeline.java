@@ -52,8 +52,8 @@ public class pipeline implements Callable<Integer> {
     @Option(names = {"-n", "--window-size"}, defaultValue = "10", paramLabel = "N")
     int windowSize;
 
-    @Option(names = "--model", paramLabel = "DIR")
-    Path model;
+    @picocli.CommandLine.Mixin
+    chanemb.embed.EncoderOptions encoderOptions;
 
     @Option(names = "--weights", defaultValue = "mean", paramLabel = "mean|recency")
     String weights;
@@ -119,9 +119,7 @@ public class pipeline implements Callable<Integer> {
             case "find_prev_posts" -> args.addAll(List.of("--window-size", Integer.toString(windowSize)));
             case "embed" -> {
                 args.addAll(List.of("--weights", weights));
-                if (model != null) {
-                    args.addAll(List.of("--model", model.toString()));
-                }
+                args.addAll(encoderOptions.toArgs());
             }
             default -> {
             }

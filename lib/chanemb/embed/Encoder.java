@@ -27,7 +27,7 @@ import java.util.List;
  *
  * <p>Not thread-safe: use one encoder from one thread (the engine itself uses every core).
  */
-public final class Encoder implements AutoCloseable {
+public final class Encoder implements TextEncoder {
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTENTION_MASK = "attention_mask";
     public static final String TOKEN_TYPE_IDS = "token_type_ids";
@@ -122,10 +122,12 @@ public final class Encoder implements AutoCloseable {
         return List.of(INPUT_IDS, ATTENTION_MASK);
     }
 
+    @Override
     public ModelSpec spec() {
         return spec;
     }
 
+    @Override
     public int dimension() {
         return dimension;
     }
@@ -134,7 +136,7 @@ public final class Encoder implements AutoCloseable {
         return inputs;
     }
 
-    /** Counts tokens of already formatted texts without cutting anything. */
+    @Override
     public int[] countTokens(List<String> texts) {
         int[] counts = new int[texts.size()];
         Encoding[] encodings = tokenizer.batchEncode(texts);
@@ -188,11 +190,7 @@ public final class Encoder implements AutoCloseable {
     }
 
     /** Formats, tokenizes and embeds texts; empty texts are rejected, they must never reach the model. */
-    public Embedded embedTexts(List<String> texts, int maxBatchTokens) {
-        return embedTexts(texts, maxBatchTokens, done -> { });
-    }
-
-    /** Like {@link #embedTexts(List, int)}, reporting the number of inputs of each finished batch. */
+    @Override
     public Embedded embedTexts(List<String> texts, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
         List<String> formatted = new ArrayList<>(texts.size());
         for (String text : texts) {

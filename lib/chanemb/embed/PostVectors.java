@@ -47,7 +47,7 @@ public final class PostVectors {
      * @param chunkSize   texts tokenized and embedded together (sorted by length inside)
      * @param rowsPerPart vectors per cache part file
      */
-    public static Stats update(Encoder encoder, Path textsDir, Path cacheDir, int maxBatchTokens, int chunkSize,
+    public static Stats update(TextEncoder encoder, Path textsDir, Path cacheDir, int maxBatchTokens, int chunkSize,
                                int rowsPerPart, String task) {
         long start = System.nanoTime();
         long posts = countPostsWithText(textsDir);
