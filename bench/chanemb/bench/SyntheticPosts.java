@@ -166,7 +166,7 @@ public final class SyntheticPosts {
                 + s.channelParticipants() + " integer, " + s.channelLastPinned() + " bigint, topic text)");
         statement.execute("CREATE " + unlogged + "TABLE " + s.posts().sql() + " (" + s.postId() + " bigint, "
                 + s.postChannelId() + " bigint, " + s.postMessageId() + " bigint, " + s.postGroupId() + " bigint, "
-                + s.postDate() + " timestamptz, category text)");
+                + s.postDate() + " timestamptz, " + s.postLabel() + " text)");
         statement.execute("CREATE " + unlogged + "TABLE " + s.content().sql() + " (" + s.contentId() + " bigint, "
                 + s.contentText() + " text COMPRESSION lz4)");
         statement.execute("CREATE " + unlogged + "TABLE " + s.ads().sql() + " (" + s.adId() + " bigint, " + s.adChannelId()
