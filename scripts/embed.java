@@ -112,7 +112,7 @@ public class embed implements Callable<Integer> {
         try (TextEncoder encoder = encoderOptions.open(config)) {
             // 2. The approach's vectors, through the caches in data/cache.
             Result result = switch (approach) {
-                case "pooling" -> pooling(encoder, windows, textsIn, profiles, poolingWeights, data, inputs);
+                case "pooling" -> pooling(encoder, windows, windowsIn, textsIn, profiles, poolingWeights, data, inputs);
                 case "summary" -> summary(encoder, windows, profiles, data, inputs, config);
                 case "long" -> longContext(encoder, windows, windowsIn, textsIn, profiles, data, inputs);
                 default -> profile(encoder, windows, profiles, data);
@@ -155,15 +155,15 @@ public class embed implements Callable<Integer> {
         }
     }
 
-    private Result pooling(TextEncoder encoder, List<WindowsFile.Entry> windows, Path textsIn,
+    private Result pooling(TextEncoder encoder, List<WindowsFile.Entry> windows, Path windowsIn, Path textsIn,
                            Map<Long, ChannelProfiles.Profile> profiles, WindowPooling.Weights poolingWeights, Path data,
                            Map<String, String> inputs) {
         inputs.put("texts", Dataset.require(textsIn, "load_texts").contentHash());
         // Every distinct previous post, once; the cache keeps them across runs.
         Path cache = PostVectors.dir(data.resolve("cache"), encoder.spec());
-        PostVectors.Stats posts = PostVectors.update(encoder, textsIn, cache, encoderOptions.maxBatchTokens(), 2048,
-                10_000, "embed");
-        PoolingApproach.Result pooled = PoolingApproach.pool(windows, textsIn, cache, encoder.dimension(),
+        PostVectors.Stats posts = PostVectors.update(encoder, textsIn, windowsIn, cache, encoderOptions.maxBatchTokens(),
+                2048, 10_000, "embed");
+        PoolingApproach.Result pooled = PoolingApproach.pool(windows, textsIn, windowsIn, cache, encoder.dimension(),
                 poolingWeights, decay);
         List<Embeddings.Row> rows = pooled.rows();
         long embedded = posts.embedded();

@@ -51,13 +51,17 @@ public final class PostVectors {
         return cacheRoot.resolve(kind).resolve(spec.cacheKey());
     }
 
-    /** The inputs of the pooling approach: every post with text in a texts output. */
-    public static String postInputs(Path textsDir) {
-        if (Dataset.parts(textsDir).isEmpty()) {
+    /**
+     * The inputs of the pooling approach: the posts with text that the windows contain. The texts
+     * store may hold more (posts of earlier windows); those are not embedded.
+     */
+    public static String postInputs(Path textsDir, Path windowsDir) {
+        if (Dataset.parts(textsDir).isEmpty() || Dataset.parts(windowsDir).isEmpty()) {
             return NO_INPUTS;
         }
         return "SELECT post_id AS id, text FROM read_parquet(" + Dataset.glob(textsDir) + ") WHERE status = '"
-                + LoadTexts.OK + "'";
+                + LoadTexts.OK + "' AND post_id IN (SELECT unnest(prev_post_ids) FROM read_parquet("
+                + Dataset.glob(windowsDir) + "))";
     }
 
     /** The inputs written by {@link #writeInputs}. */
@@ -91,9 +95,10 @@ public final class PostVectors {
      * @param chunkSize   texts tokenized and embedded together (sorted by length inside)
      * @param rowsPerPart vectors per cache part file
      */
-    public static Stats update(TextEncoder encoder, Path textsDir, Path cacheDir, int maxBatchTokens, int chunkSize,
-                               int rowsPerPart, String task) {
-        return updateFrom(encoder, postInputs(textsDir), cacheDir, maxBatchTokens, chunkSize, rowsPerPart, task);
+    public static Stats update(TextEncoder encoder, Path textsDir, Path windowsDir, Path cacheDir, int maxBatchTokens,
+                               int chunkSize, int rowsPerPart, String task) {
+        return updateFrom(encoder, postInputs(textsDir, windowsDir), cacheDir, maxBatchTokens, chunkSize, rowsPerPart,
+                task);
     }
 
     /**
@@ -111,7 +116,7 @@ public final class PostVectors {
         long truncated = 0;
         long tokens = 0;
         long padded = 0;
-        int firstPart = nextPartIndex(cacheDir);
+        int firstPart = Dataset.nextPartIndex(cacheDir);
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
             long remaining;
             try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM (" + todo + ")")) {
@@ -168,8 +173,8 @@ public final class PostVectors {
      * particular order. Each post comes once: its texts row is unique and the cache never holds
      * two rows of the same post and text.
      */
-    public static void forEach(Path textsDir, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
-        forEachFrom(postInputs(textsDir), cacheDir, consumer);
+    public static void forEach(Path textsDir, Path windowsDir, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
+        forEachFrom(postInputs(textsDir, windowsDir), cacheDir, consumer);
     }
 
     /** Streams the cached vectors of the rows of {@code inputsSql} whose text is unchanged, in no particular order. */
@@ -221,12 +226,4 @@ public final class PostVectors {
         }
     }
 
-    private static int nextPartIndex(Path dir) {
-        List<Path> parts = Dataset.parts(dir);
-        if (parts.isEmpty()) {
-            return 0;
-        }
-        String last = parts.get(parts.size() - 1).getFileName().toString();
-        return Integer.parseInt(last.substring(5, last.indexOf('.'))) + 1;
-    }
 }
