@@ -76,6 +76,12 @@ public class embed_bench implements Callable<Integer> {
     @Option(names = "--skip-langchain4j", description = "Do not run LangChain4j.")
     boolean skipLangChain4j;
 
+    @Option(names = "--parallel-batches", defaultValue = "1", description = "Batches at once. Default: 1.")
+    int parallelBatches;
+
+    @Option(names = "--threads-per-batch", defaultValue = "0", description = "ONNX Runtime threads per batch; 0: all cores.")
+    int threadsPerBatch;
+
     public static void main(String... args) {
         System.exit(Cli.execute(new embed_bench(), args));
     }
@@ -83,7 +89,7 @@ public class embed_bench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ModelSpec spec = ModelSpec.read(BundledModel.install(common.config().path("models.dir")), Map.of());
-        try (Encoder encoder = Encoder.load(spec)) {
+        try (Encoder encoder = Encoder.load(spec, new Encoder.Threads(parallelBatches, threadsPerBatch))) {
             List<String> texts = sampleTexts(encoder);
             Encoder.Tokenized tokenized = encoder.tokenize(texts.stream().map(spec::format).toList());
             long tokens = java.util.Arrays.stream(tokenized.lengths()).asLongStream().sum();
@@ -115,8 +121,10 @@ public class embed_bench implements Callable<Integer> {
             }
 
             StringBuilder md = new StringBuilder();
-            md.append(String.format("%,d posts, %,d tokens (mean %.0f, max %d), batch budget %,d tokens%n%n",
-                    texts.size(), tokens, tokens / (double) texts.size(), max(tokenized.lengths()), maxBatchTokens));
+            md.append(String.format("%,d posts, %,d tokens (mean %.0f, max %d), batch budget %,d tokens,"
+                    + " %d batch(es) at once with %s engine threads each%n%n", texts.size(), tokens,
+                    tokens / (double) texts.size(), max(tokenized.lengths()), maxBatchTokens, parallelBatches,
+                    threadsPerBatch == 0 ? "default" : Integer.toString(threadsPerBatch)));
             md.append("| run | seconds | texts/s | tokens/s | padded tokens |\n|---|---|---|---|---|\n");
             rates.forEach((name, r) -> md.append(String.format("| %s | %.1f | %.1f | %.0f | %,d |%n", name, r[0],
                     texts.size() / r[0], tokens / r[0], (long) r[1])));

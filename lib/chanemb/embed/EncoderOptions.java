@@ -13,6 +13,12 @@ public class EncoderOptions {
     @Option(names = "--max-batch-tokens", defaultValue = "8192", paramLabel = "N", descriptionKey = "encoder.max-batch-tokens")
     int maxBatchTokens;
 
+    @Option(names = "--parallel-batches", defaultValue = "1", paramLabel = "N", descriptionKey = "encoder.parallel-batches")
+    int parallelBatches;
+
+    @Option(names = "--threads-per-batch", defaultValue = "0", paramLabel = "N", descriptionKey = "encoder.threads-per-batch")
+    int threadsPerBatch;
+
     public int maxBatchTokens() {
         return maxBatchTokens;
     }
@@ -29,7 +35,7 @@ public class EncoderOptions {
 
     /** Loads the encoder this run uses. */
     public TextEncoder open(Config config) {
-        return Encoder.load(spec(config));
+        return Encoder.load(spec(config), new Encoder.Threads(parallelBatches, threadsPerBatch));
     }
 
     /** These options as command-line arguments, to pass on to another step. */
@@ -39,6 +45,8 @@ public class EncoderOptions {
             args.addAll(java.util.List.of("--model", modelDir.toString()));
         }
         args.addAll(java.util.List.of("--max-batch-tokens", Integer.toString(maxBatchTokens)));
+        args.addAll(java.util.List.of("--parallel-batches", Integer.toString(parallelBatches)));
+        args.addAll(java.util.List.of("--threads-per-batch", Integer.toString(threadsPerBatch)));
         return args;
     }
 }
