@@ -50,6 +50,14 @@ public class generate_db implements Callable<Integer> {
             + " depends on the channel topic plus noise, for testing evaluate.")
     boolean plantTarget;
 
+    @Option(names = "--target-topic-weight", defaultValue = "0.15", description = "With --plant-target: how much the"
+            + " target moves per standard deviation of the topic effect. 0 makes the target pure noise. Default: 0.15.")
+    double targetTopicWeight;
+
+    @Option(names = "--target-noise", defaultValue = "0.08", description = "With --plant-target: standard deviation of"
+            + " the noise added to each ad post's target. Default: 0.08.")
+    double targetNoise;
+
     @Option(names = "--logged", description = "Create logged tables (WAL-protected). Default: unlogged, which"
             + " loads about twice as fast and reads the same.")
     boolean logged;
@@ -64,7 +72,8 @@ public class generate_db implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = common.config();
-        SyntheticPosts.Plan plan = SyntheticPosts.Plan.realScale(scale, seed, topics, plantTarget, !logged);
+        SyntheticPosts.Plan plan = SyntheticPosts.Plan.realScale(scale, seed, topics, plantTarget, targetTopicWeight,
+                targetNoise, !logged);
         if (!yes) {
             System.err.println("[ERROR] generate_db drops and recreates the source tables; rerun with --yes to confirm.");
             return Cli.INVALID;

@@ -139,7 +139,7 @@ public class embed implements Callable<Integer> {
     }
 
     /** Rows of one run and the figures of its summary line. */
-    record Result(List<Embeddings.Row> rows, long embedded, long reused, long truncated, double seconds,
+    record Result(List<Embeddings.Row> rows, long embedded, long reused, long truncated, long tokens, double seconds,
                   Map<String, Object> extra) {
         Map<String, Object> counts(int adPosts) {
             long with = rows.stream().filter(r -> r.vector() != null).count();
@@ -153,6 +153,7 @@ public class embed implements Callable<Integer> {
             counts.put("inputs_embedded", embedded);
             counts.put("model_calls_saved", reused);
             counts.put("inputs_truncated", truncated);
+            counts.put("tokens_embedded", tokens);
             counts.put("seconds", seconds);
             counts.putAll(extra);
             return counts;
@@ -172,16 +173,18 @@ public class embed implements Callable<Integer> {
         List<Embeddings.Row> rows = pooled.rows();
         long embedded = posts.embedded();
         long reused = posts.reused();
+        long tokens = posts.tokens();
         if (profileShare > 0) {
             Result profileVectors = profile(encoder, windows, profiles, data);
             embedded += profileVectors.embedded();
             reused += profileVectors.reused();
+            tokens += profileVectors.tokens();
             rows = mix(rows, profileVectors.rows());
         }
         Map<String, Object> extra = new LinkedHashMap<>();
         extra.put("posts_pooled", pooled.postsPooled());
         extra.put("posts_truncated", pooled.postsTruncated());
-        return new Result(rows, embedded, reused, pooled.postsTruncated(), posts.seconds(), extra);
+        return new Result(rows, embedded, reused, pooled.postsTruncated(), tokens, posts.seconds(), extra);
     }
 
     /** (1 - share) * window vector + share * profile vector; a window without a profile keeps its vector. */
@@ -216,7 +219,7 @@ public class embed implements Callable<Integer> {
         for (PostVectors.Entry entry : vectors.values()) {
             truncated += entry.truncated() ? 1 : 0;
         }
-        return new Result(rows, stats[0].embedded(), stats[0].reused(), truncated, stats[0].seconds(),
+        return new Result(rows, stats[0].embedded(), stats[0].reused(), truncated, stats[0].tokens(), stats[0].seconds(),
                 Map.of("channels_with_profile", vectors.size()));
     }
 
@@ -260,7 +263,8 @@ public class embed implements Callable<Integer> {
             truncated += cut > 0 ? 1 : 0;
             rows.add(new Embeddings.Row(id, entry.vector(), 1, entry.tokens(), cut, null));
         }
-        return new Result(rows, stats[0].embedded(), stats[0].reused(), truncated, stats[0].seconds(), extra);
+        return new Result(rows, stats[0].embedded(), stats[0].reused(), truncated, stats[0].tokens(), stats[0].seconds(),
+                extra);
     }
 
     private WindowPooling.Weights checkOptions() {

@@ -68,21 +68,39 @@ public final class SyntheticPosts {
     }
 
     /** What to generate. */
+    /**
+     * What to generate. With {@code plantTarget}, the ad-post table gets a column {@code target}:
+     * 0.5 + targetTopicWeight x (the channel topic's effect, standard normal) + targetNoise x
+     * (standard normal noise), clipped to [0, 1].
+     */
     public record Plan(long posts, long textPosts, long ads, int channels, int days, long seed, int topics,
-                       boolean plantTarget, boolean unlogged) {
+                       boolean plantTarget, double targetTopicWeight, double targetNoise, boolean unlogged) {
+        public static final double DEFAULT_TARGET_TOPIC_WEIGHT = 0.15;
+        public static final double DEFAULT_TARGET_NOISE = 0.08;
+
         public static Plan realScale(double scale, long seed, int topics, boolean plantTarget, boolean unlogged) {
+            return realScale(scale, seed, topics, plantTarget, DEFAULT_TARGET_TOPIC_WEIGHT, DEFAULT_TARGET_NOISE, unlogged);
+        }
+
+        public static Plan realScale(double scale, long seed, int topics, boolean plantTarget, double targetTopicWeight,
+                                     double targetNoise, boolean unlogged) {
             if (!(scale > 0 && scale <= 10)) {
                 throw new IllegalArgumentException("scale must be in (0, 10]: " + scale);
             }
+            if (!(targetTopicWeight >= 0) || !(targetNoise >= 0)) {
+                throw new IllegalArgumentException("target topic weight and noise must be 0 or more: " + targetTopicWeight
+                        + ", " + targetNoise);
+            }
             return new Plan(Math.round(REAL_POSTS * scale), Math.round(REAL_TEXT_POSTS * scale),
                     Math.max(1, Math.round(REAL_ADS * scale)), (int) Math.max(1, Math.round(REAL_CHANNELS * scale)), 365, seed,
-                    topics, plantTarget, unlogged);
+                    topics, plantTarget, targetTopicWeight, targetNoise, unlogged);
         }
 
         public String describe() {
             return String.format("Generating %,d posts (%,d with text) in %,d channels with %,d ad posts over %d days,"
                     + " %d topics, seed %d%s; needs about %.0f GB of disk.", posts, textPosts, channels, ads, days, topics,
-                    seed, plantTarget ? ", planted target" : "", estimatedDiskGb());
+                    seed, plantTarget ? String.format(", planted target (topic weight %.2f, noise %.2f)", targetTopicWeight,
+                            targetNoise) : "", estimatedDiskGb());
         }
 
         /** Estimate: 1.25 KB per text post (UTF-8 Cyrillic, row overhead) plus 0.15 KB per post of metadata and indexes. */
@@ -272,7 +290,8 @@ public final class SyntheticPosts {
                         adRows.append(firstId + ad).append('\t').append(channelIds[c]).append('\t')
                                 .append(timestamp(channel.seconds[ad]));
                         if (plan.plantTarget()) {
-                            double target = 0.5 + 0.15 * topicEffect[topic] + 0.08 * gaussian(random);
+                            double target = 0.5 + plan.targetTopicWeight() * topicEffect[topic]
+                                    + plan.targetNoise() * gaussian(random);
                             adRows.append('\t').append(Math.max(0, Math.min(1, target)));
                         }
                         adRows.append('\n');

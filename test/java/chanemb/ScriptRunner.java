@@ -10,20 +10,20 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /** Runs the project's scripts the way users do: through ./jbang, with no standard input. */
-final class ScriptRunner {
+public final class ScriptRunner {
     static final Path ROOT = Path.of("").toAbsolutePath();
 
     private ScriptRunner() {
     }
 
-    record Run(int exitCode, String stdout, String stderr) {
+    public record Run(int exitCode, String stdout, String stderr) {
         @Override
         public String toString() {
             return "exit " + exitCode + "\n--- stdout\n" + stdout + "\n--- stderr\n" + stderr;
         }
     }
 
-    static Run jbang(Map<String, String> env, String... args) throws IOException, InterruptedException {
+    public static Run jbang(Map<String, String> env, String... args) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(ROOT.resolve("jbang").toString());
         command.addAll(List.of(args));
