@@ -34,6 +34,19 @@ class ScriptsTest {
     }
 
     @Test
+    void benchmarkScriptsCompileAndPrintHelp() throws Exception {
+        for (Path script : DepsConsistencyTest.scripts()) {
+            if (!script.startsWith("bench")) {
+                continue;
+            }
+            ScriptRunner.Run run = ScriptRunner.jbang(Map.of(), script.toString(), "--help");
+
+            assertThat(run.exitCode()).as(run.toString()).isZero();
+            assertThat(run.stdout()).as(script.toString()).startsWith("Usage: ");
+        }
+    }
+
+    @Test
     void catalogAliasesRunTheScripts() throws Exception {
         ScriptRunner.Run run = ScriptRunner.jbang(Map.of(), "find_prev_posts", "--help");
 
