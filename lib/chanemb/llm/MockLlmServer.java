@@ -99,7 +99,7 @@ public final class MockLlmServer implements AutoCloseable {
 
     /** One chat call as the server saw it. */
     public record Seen(long arrivalNanos, String key, int status, Fault fault, long promptTokens, long completionTokens,
-                       String userMessage) {
+                       int maxTokens, String userMessage) {
     }
 
     private final Settings settings;
@@ -115,6 +115,7 @@ public final class MockLlmServer implements AutoCloseable {
     private final Map<String, byte[]> files = new ConcurrentHashMap<>();
     private final Map<String, ObjectNode> jobs = new ConcurrentHashMap<>();
     private final Random random;
+    private final ThreadLocal<Integer> currentMaxTokens = ThreadLocal.withInitial(() -> 0);
 
     private MockLlmServer(Settings settings, int port) throws IOException {
         this.settings = settings;
@@ -204,6 +205,7 @@ public final class MockLlmServer implements AutoCloseable {
         String user = message(request, "user");
         long promptTokens = TokenEstimate.INSTANCE.count(system) + TokenEstimate.INSTANCE.count(user);
         int maxTokens = request.path("max_tokens").asInt(Integer.MAX_VALUE);
+        currentMaxTokens.set(maxTokens);
         boolean structured = request.has("response_format");
         Fault fault = nextFault();
         sleep(settings.latency);
@@ -347,7 +349,7 @@ public final class MockLlmServer implements AutoCloseable {
     }
 
     private void record(long arrival, String key, int status, Fault fault, long prompt, long completion, String user) {
-        seen.add(new Seen(arrival, key, status, fault, prompt, completion, user));
+        seen.add(new Seen(arrival, key, status, fault, prompt, completion, currentMaxTokens.get(), user));
     }
 
     /** Sliding windows of one key's accepted requests, by arrival time, with no margin. */

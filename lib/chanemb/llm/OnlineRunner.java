@@ -314,7 +314,7 @@ public final class OnlineRunner {
             switch (retry.change()) {
                 case LARGER_OUTPUT -> job.maxTokens = Math.min(settings.maxOutputCap(), job.maxTokens * 2);
                 case SHRINK_INPUT -> {
-                    job.budget = job.budget.shrunk();
+                    job.budget = job.budget.shrunk(job.packed.inputTokens());
                     job.pack(packer, settings.systemPrompt());
                 }
                 default -> {

@@ -41,9 +41,12 @@ public final class WindowPacker {
             }
         }
 
-        /** The budget after a context-length rejection: three quarters of the input budget. */
-        public Budget shrunk() {
-            int input = Math.max(1, maxInputTokens * 3 / 4);
+        /**
+         * The budget after a context-length rejection of a prompt of {@code rejectedTokens}: three
+         * quarters of that prompt (or of this budget, if smaller), so the next prompt is shorter.
+         */
+        public Budget shrunk(int rejectedTokens) {
+            int input = Math.max(1, Math.min(maxInputTokens, rejectedTokens) * 3 / 4);
             return new Budget(input, Math.min(maxPostTokens, input));
         }
     }
