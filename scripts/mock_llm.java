@@ -10,6 +10,9 @@
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.21.0
 //DEPS org.duckdb:duckdb_jdbc:2.0.0.1
 //DEPS com.squareup.okhttp3:okhttp:4.12.0
+//DEPS org.jetbrains.kotlin:kotlin-stdlib:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-common:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-jdk8:1.9.10
 //DEPS ai.djl:api:0.36.0
 //DEPS ai.djl.huggingface:tokenizers:0.36.0
 //SOURCES ../lib/chanemb/*.java
