@@ -147,7 +147,7 @@ public class summarize implements Callable<Integer> {
         checkPositive();
 
         // 1. Keys from the environment, the model's endpoint, and how tokens are counted.
-        ApiKeys keys = ApiKeys.load(config, System.getenv());
+        ApiKeys keys = ApiKeys.load(config, System.getenv(), !estimateOnly);
         ApiKeys.Provider llmProvider = ApiKeys.Provider.parse(config.get("llm.provider"));
         String url = config.find("llm.base-url").orElse(llmProvider.defaultBaseUrl);
         if (batch && llmProvider != ApiKeys.Provider.MISTRAL) {

@@ -136,6 +136,14 @@ public final class ApiKeys {
 
     /** Reads the keys from the settings and the environment. */
     public static ApiKeys load(Config config, Map<String, String> env) {
+        return load(config, env, true);
+    }
+
+    /**
+     * Reads the keys; with {@code requireSecrets} false a key whose variable is unset is kept
+     * without a secret, so limits can be read for an estimate before the keys exist.
+     */
+    public static ApiKeys load(Config config, Map<String, String> env, boolean requireSecrets) {
         Provider provider = Provider.parse(config.get("llm.provider"));
         RateLimiter.Limits defaults = new RateLimiter.Limits(
                 number(config, "llm.requests-per-second"),
@@ -148,17 +156,18 @@ public final class ApiKeys {
         if (config.find("llm.keys-file").isEmpty()) {
             String envName = config.find("llm.api-key-env").orElse(provider.defaultKeyEnv);
             String secret = env.get(envName);
-            if ((secret == null || secret.isBlank()) && provider.keyRequired) {
+            if ((secret == null || secret.isBlank()) && provider.keyRequired && requireSecrets) {
                 throw new UserException("summarize.key-missing", envName);
             }
             String label = secret == null || secret.isBlank() ? "no-key" : envName.toLowerCase(Locale.ROOT);
             Key key = new Key(label, envName, label, concurrency, secret == null || secret.isBlank() ? null : secret.trim());
             return new ApiKeys(List.of(key), Map.of(label, defaults));
         }
-        return fromFile(config.path("llm.keys-file"), env, defaults, concurrency);
+        return fromFile(config.path("llm.keys-file"), env, defaults, concurrency, requireSecrets);
     }
 
-    static ApiKeys fromFile(Path file, Map<String, String> env, RateLimiter.Limits defaults, int defaultConcurrency) {
+    static ApiKeys fromFile(Path file, Map<String, String> env, RateLimiter.Limits defaults, int defaultConcurrency,
+                            boolean requireSecrets) {
         JsonNode root;
         try {
             root = Json.MAPPER.readTree(Files.readString(file));
@@ -182,7 +191,7 @@ public final class ApiKeys {
                 throw new UserException("summarize.keys-file-invalid", file, "label " + label + " appears twice");
             }
             String secret = env.get(envName);
-            if (secret == null || secret.isBlank()) {
+            if ((secret == null || secret.isBlank()) && requireSecrets) {
                 throw new UserException("summarize.key-missing-labelled", label, envName);
             }
             String organization = entry.path("organization").asText(label);
@@ -197,7 +206,8 @@ public final class ApiKeys {
                 throw new UserException("summarize.keys-organization-limits", file, organization, label);
             }
             int concurrency = entry.path("concurrency").asInt(defaultConcurrency);
-            keys.add(new Key(label, envName, organization, Math.max(1, concurrency), secret.trim()));
+            keys.add(new Key(label, envName, organization, Math.max(1, concurrency),
+                    secret == null || secret.isBlank() ? null : secret.trim()));
         }
         return new ApiKeys(List.copyOf(keys), organizations);
     }

@@ -20,7 +20,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,6 +50,7 @@ final class BatchRunner {
     private final Path stateFile;
     private final State state;
     final OnlineRunner.Stats stats = new OnlineRunner.Stats();
+    chanemb.Progress progress;
 
     /** The saved jobs. */
     record State(@JsonProperty("jobs") List<JobState> jobs) {
@@ -166,6 +166,7 @@ final class BatchRunner {
         if (statusCode != 200 || !body.has("choices")) {
             String detail = "batch line: HTTP " + statusCode + " " + Replies.excerpt(line.path("error").toString());
             out.append(records.failed(job, "batch_error", detail, true, jobId));
+            advance(adIds.length);
             stats.adPostsFailed.addAndGet(adIds.length);
             stats.adPostsRetryable.addAndGet(adIds.length);
             return;
@@ -180,6 +181,7 @@ final class BatchRunner {
             Replies.Checked checked = Replies.check(options.mode(), result.content(), result.finishReason());
             if (checked.summary() != null) {
                 out.append(records.ok(job, checked.summary(), jobId));
+                advance(adIds.length);
                 stats.adPostsOk.addAndGet(adIds.length);
                 stats.sharedWindows.addAndGet(adIds.length - 1);
                 for (long id : adIds) {
@@ -190,6 +192,7 @@ final class BatchRunner {
             failure = checked.failure();
         }
         out.append(records.failed(job, failure.kind().reason, failure.detail(), failure.kind().transientFailure, jobId));
+        advance(adIds.length);
         stats.adPostsFailed.addAndGet(adIds.length);
         if (failure.kind().transientFailure) {
             stats.adPostsRetryable.addAndGet(adIds.length);
@@ -308,6 +311,12 @@ final class BatchRunner {
         }
     }
 
+    private void advance(long adPosts) {
+        if (progress != null) {
+            progress.advance(adPosts);
+        }
+    }
+
     private void save() {
         Json.writeAtomically(stateFile, state);
     }
@@ -319,12 +328,5 @@ final class BatchRunner {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while waiting for batch jobs", e);
         }
-    }
-
-    /** Window keys in submission order without repeats, for tests. */
-    static Set<String> keysOf(State state) {
-        Set<String> keys = new LinkedHashSet<>();
-        state.jobs().forEach(j -> keys.addAll(j.windowKeys()));
-        return keys;
     }
 }

@@ -22,8 +22,8 @@ import okhttp3.ResponseBody;
  * Chat completions over HTTP: Mistral's API and any OpenAI-compatible server (vLLM, llama.cpp
  * server, Ollama), which share the request and reply format of {@code POST /chat/completions}.
  *
- * <p>A call never throws for what the server or the network does: it returns a reply or a
- * classified failure for {@link RetryPolicy}. OkHttp's own silent retry is off, so every resend
+ * <p>A call returns a reply or a classified failure for {@link RetryPolicy}: HTTP errors and
+ * I/O exceptions become failures, so only programming errors escape as exceptions. OkHttp's own silent retry is off, so every resend
  * goes through the policy, is bounded and is logged.
  */
 public final class ChatClient {
@@ -47,7 +47,7 @@ public final class ChatClient {
     /** One chat completion request; {@code responseFormat} is null in plain mode. */
     public record ChatRequest(String model, String system, String user, double temperature, int maxTokens,
                               ObjectNode responseFormat) {
-        /** The request body, also used for the lines of a batch file. */
+        /** Builds the request body, also used for the lines of a batch file. */
         public ObjectNode body(boolean withModel) {
             ObjectNode body = Json.LINE.createObjectNode();
             if (withModel) {
@@ -65,7 +65,7 @@ public final class ChatClient {
         }
     }
 
-    /** What a call returned: a reply with usage, or a failure; latency in milliseconds either way. */
+    /** The outcome of a call: a reply with usage, or a failure, with the latency in milliseconds. */
     public record Result(String content, String finishReason, long promptTokens, long completionTokens,
                          RetryPolicy.Failure failure, long latencyMs) {
         public boolean isReply() {
@@ -117,11 +117,21 @@ public final class ChatClient {
 
     /** Sends one chat completion request with the given key (null: no key). */
     public Result complete(ApiKeys.Key key, ChatRequest request) {
-        long start = System.nanoTime();
+        return complete(key, request, () -> {
+        });
+    }
+
+    /**
+     * Sends one chat completion request; {@code beforeSend} runs once the body is built, just
+     * before the request goes out.
+     */
+    public Result complete(ApiKeys.Key key, ChatRequest request, Runnable beforeSend) {
         Request httpRequest = authorized(new Request.Builder(), key)
                 .url(url("chat/completions"))
                 .post(RequestBody.create(request.body(true).toString(), JSON))
                 .build();
+        beforeSend.run();
+        long start = System.nanoTime();
         try (Response response = http.newCall(httpRequest).execute()) {
             ResponseBody body = response.body();
             String text = body == null ? "" : body.string();

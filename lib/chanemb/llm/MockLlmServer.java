@@ -61,9 +61,9 @@ public final class MockLlmServer implements AutoCloseable {
         SERVER_ERROR,
         /** 503 with Mistral's "Service tier capacity exceeded for this model." */
         CAPACITY,
-        /** No answer until {@link Settings#hang} has passed. */
+        /** No response until {@link Settings#hang} has passed. */
         TIMEOUT,
-        /** The connection is closed before any answer. */
+        /** The connection is closed before any response. */
         RESET,
         /** 200 whose body stops halfway. */
         TRUNCATED,
@@ -88,6 +88,8 @@ public final class MockLlmServer implements AutoCloseable {
         public volatile long tokensPerMinute;
         public volatile boolean sendRetryAfter = true;
         public volatile int retryAfterSeconds = 1;
+        /** Retry-After with millisecond precision ("0.125") instead of whole seconds, for time-scaled runs. */
+        public volatile boolean preciseRetryAfter;
         public volatile Duration hang = Duration.ofSeconds(30);
         public volatile int contextTokens;
         public volatile int replyTokens = 60;
@@ -97,7 +99,7 @@ public final class MockLlmServer implements AutoCloseable {
         public volatile long seed = 1;
     }
 
-    /** One chat call as the server saw it. */
+    /** One chat call as the server received it; {@code arrivalNanos} is the admission time. */
     public record Seen(long arrivalNanos, String key, int status, Fault fault, long promptTokens, long completionTokens,
                        int maxTokens, String userMessage) {
     }
@@ -135,7 +137,7 @@ public final class MockLlmServer implements AutoCloseable {
         return start(new Settings(), 0);
     }
 
-    /** The base URL to give as llm.base-url, e.g. http://127.0.0.1:41234/v1. */
+    /** Returns the base URL to give as llm.base-url, e.g. http://127.0.0.1:41234/v1. */
     public String baseUrl() {
         return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
     }
@@ -151,7 +153,7 @@ public final class MockLlmServer implements AutoCloseable {
         }
     }
 
-    /** Every chat call so far, in arrival order. */
+    /** Returns every chat call so far, in arrival order. */
     public List<Seen> seen() {
         synchronized (seen) {
             return List.copyOf(seen);
@@ -199,7 +201,8 @@ public final class MockLlmServer implements AutoCloseable {
         }
     }
 
-    private void chat(HttpExchange exchange, long arrival, String key, byte[] body) throws IOException {
+    private void chat(HttpExchange exchange, long received, String key, byte[] body) throws IOException {
+        long arrival = received;
         JsonNode request = Json.LINE.readTree(body);
         String system = message(request, "system");
         String user = message(request, "user");
@@ -208,22 +211,33 @@ public final class MockLlmServer implements AutoCloseable {
         currentMaxTokens.set(maxTokens);
         boolean structured = request.has("response_format");
         Fault fault = nextFault();
-        sleep(settings.latency);
 
         // Limits first: a request over the limit is rejected whatever else it would get.
-        long retryAfterNanos = windows.computeIfAbsent(key, k -> new KeyWindow())
-                .admit(arrival, promptTokens + Math.min(maxTokens, settings.replyTokens));
+        KeyWindow window = windows.computeIfAbsent(key, k -> new KeyWindow());
+        long retryAfterNanos;
+        synchronized (window) {
+            // Admission time, taken under the lock, keeps the window's times in order.
+            arrival = System.nanoTime();
+            retryAfterNanos = window.admit(arrival, promptTokens + Math.min(maxTokens, settings.replyTokens));
+        }
         if (retryAfterNanos > 0 || fault == Fault.RATE_LIMIT || fault == Fault.RATE_LIMIT_NO_HEADER) {
             boolean header = fault == Fault.RATE_LIMIT || (fault == null && settings.sendRetryAfter);
             if (header) {
-                long seconds = fault == Fault.RATE_LIMIT ? settings.retryAfterSeconds
-                        : Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L);
-                exchange.getResponseHeaders().add("Retry-After", Long.toString(seconds));
+                String value;
+                if (fault == Fault.RATE_LIMIT) {
+                    value = Integer.toString(settings.retryAfterSeconds);
+                } else if (settings.preciseRetryAfter) {
+                    value = String.format(java.util.Locale.ROOT, "%.3f", Math.ceil(retryAfterNanos / 1e6) / 1000);
+                } else {
+                    value = Long.toString(Math.max(1, (retryAfterNanos + 999_999_999L) / 1_000_000_000L));
+                }
+                exchange.getResponseHeaders().add("Retry-After", value);
             }
             record(arrival, key, 429, fault, 0, 0, user);
             send(exchange, 429, error("Requests rate limit exceeded", "rate_limited"));
             return;
         }
+        sleep(settings.latency);
         if (settings.contextTokens > 0 && promptTokens + Math.min(maxTokens, settings.replyTokens) > settings.contextTokens
                 || fault == Fault.CONTEXT_LENGTH) {
             record(arrival, key, 400, fault, promptTokens, 0, user);
@@ -282,7 +296,7 @@ public final class MockLlmServer implements AutoCloseable {
         exchange.getResponseBody().write(bytes);
     }
 
-    /** A chat completion object answering the request. */
+    /** Builds the chat completion object that replies to the request. */
     ObjectNode completion(JsonNode request, String user, boolean structured, int maxTokens, Fault fault) {
         String fingerprint = Dataset.sha256(user).substring(0, 8);
         int posts = count(POST_TAG, user);
@@ -471,7 +485,7 @@ public final class MockLlmServer implements AutoCloseable {
         }
     }
 
-    /** The content of the part named "file" of a multipart/form-data body. */
+    /** Returns the content of the part named "file" of a multipart/form-data body, or null. */
     static byte[] multipartFile(byte[] body, String contentType) {
         if (contentType == null || !contentType.contains("boundary=")) {
             return null;
@@ -539,14 +553,14 @@ public final class MockLlmServer implements AutoCloseable {
         }
     }
 
-    /** Keys that made accepted calls, for tests. */
+    /** Returns the keys of every chat call, for tests. */
     public Set<String> keysSeen() {
         Set<String> keys = new HashSet<>();
         seen().forEach(s -> keys.add(s.key()));
         return keys;
     }
 
-    /** Accepted calls per key, for benchmarks. */
+    /** Returns the accepted calls per key, each list in order of admission time, for benchmarks. */
     public Map<String, List<Seen>> acceptedByKey() {
         Map<String, List<Seen>> byKey = new HashMap<>();
         for (Seen s : seen()) {
@@ -554,6 +568,7 @@ public final class MockLlmServer implements AutoCloseable {
                 byKey.computeIfAbsent(s.key(), k -> new ArrayList<>()).add(s);
             }
         }
+        byKey.values().forEach(calls -> calls.sort(java.util.Comparator.comparingLong(Seen::arrivalNanos)));
         return byKey;
     }
 }

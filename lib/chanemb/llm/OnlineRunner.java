@@ -4,7 +4,6 @@ import chanemb.Log;
 import chanemb.Progress;
 import chanemb.UserException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -53,7 +52,7 @@ public final class OnlineRunner {
     private RuntimeException fatal;
     private final Stats stats = new Stats();
 
-    /** How calls are made: model, reply mode, sampling and output budget. */
+    /** Call settings: model, system prompt, reply mode, temperature and output budget. */
     public record Settings(String model, String systemPrompt, Replies.Mode mode, double temperature,
                            int maxOutputTokens) {
         /** Upper bound of the output budget after "length" retries: four times the configured one. */
@@ -62,7 +61,7 @@ public final class OnlineRunner {
         }
     }
 
-    /** Where new jobs come from; {@code poll} returns null when none is ready yet. */
+    /** The source of new jobs. {@code poll} returns null when none is ready yet. */
     public interface JobSource {
         WindowJob poll();
 
@@ -268,11 +267,11 @@ public final class OnlineRunner {
         ChatClient.ChatRequest request = new ChatClient.ChatRequest(settings.model(), settings.systemPrompt(),
                 job.packed.userMessage(), settings.temperature(), job.maxTokens,
                 settings.mode() == Replies.Mode.STRUCTURED ? Replies.responseFormat() : null);
-        ChatClient.Result result = client.complete(key, request);
+        RateLimiter limiter = limiters.get(key.organization());
+        ChatClient.Result result = client.complete(key, request, () -> limiter.restamp(permit, System.nanoTime()));
 
         // Settle the reservation: real usage for a reply, the input estimate for a failure the
         // server may have processed, nothing for a 429.
-        RateLimiter limiter = limiters.get(key.organization());
         long used = result.isReply() ? result.promptTokens() + result.completionTokens()
                 : result.failure().kind() == RetryPolicy.Kind.RATE_LIMITED ? 0 : job.packed.inputTokens();
         limiter.settle(permit, used);
@@ -320,15 +319,17 @@ public final class OnlineRunner {
                 default -> {
                 }
             }
+            if (retry.change() == RetryPolicy.Change.SHRINK_INPUT && !job.packed.fits()) {
+                giveUp(job, failure.kind().reason, failure.detail(), false);
+                return;
+            }
             Log.warn("summarize.retry", job.describe(), failure.detail(), key.label(), job.attempts.calls + 1,
                     policy.settings().maxAttempts(), String.format("%.1f", retry.delay().toMillis() / 1000.0),
                     retry.change().name().toLowerCase());
             if (failure.kind() == RetryPolicy.Kind.RATE_LIMITED) {
-                limiters.get(key.organization()).pauseUntil(System.nanoTime() + retry.delay().toNanos());
-            }
-            if (retry.change() == RetryPolicy.Change.SHRINK_INPUT && !job.packed.fits()) {
-                giveUp(job, failure.kind().reason, failure.detail(), false);
-                return;
+                RateLimiter limiter = limiters.get(key.organization());
+                limiter.rateLimited();
+                limiter.pauseUntil(System.nanoTime() + retry.delay().toNanos());
             }
             requeue(job, retry.delay().toNanos());
             return;
@@ -375,20 +376,6 @@ public final class OnlineRunner {
             } finally {
                 lock.unlock();
             }
-        }
-    }
-
-    /** Jobs that were left waiting for a retry when the run stopped early. */
-    public List<WindowJob> leftOver() {
-        lock.lock();
-        try {
-            List<WindowJob> left = new ArrayList<>(retries);
-            if (nextNew != null) {
-                left.add(nextNew);
-            }
-            return left;
-        } finally {
-            lock.unlock();
         }
     }
 

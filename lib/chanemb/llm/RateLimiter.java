@@ -17,18 +17,24 @@ import java.util.Iterator;
  *   <li>Tokens per month: usage plus open reservations never pass the monthly limit.</li>
  * </ul>
  *
- * <p>Windows are stretched by {@link #MARGIN} (2%): a request that leaves on time can still
- * reach the server a little early relative to the one before it, and 2% of a 1 s window is
- * 20 ms of such jitter. The schedule thus uses 98% of each configured limit.
+ * <p>Windows are stretched by a margin, 2% to start with: a request that leaves on time can
+ * still reach the server a little early relative to the one before it, and 2% of a 1 s window
+ * is 20 ms of such jitter. The schedule thus uses 98% of each configured limit. Each 429 from the
+ * server widens the margin by 2 points, up to 10%, because the delays are larger than the margin
+ * covers. Each accepted call narrows it again by 0.05 points, so after a burst of jitter the
+ * margin returns to 2% within 40 calls per widening.
  */
 public final class RateLimiter {
     public static final double MARGIN = 0.02;
+    static final double MAX_MARGIN = 0.10;
+    private static final double WIDEN = 0.02;
+    private static final double NARROW = 0.0005;
     private static final long MINUTE_NANOS = Duration.ofMinutes(1).toNanos();
 
     private final Limits limits;
     private final long[] starts;
-    private final long requestWindowNanos;
-    private final long tokenWindowNanos;
+    private final double requestWindowSeconds;
+    private double margin = MARGIN;
     private final ArrayDeque<Permit> recent = new ArrayDeque<>();
     private int startCount;
     private long tokensInWindow;
@@ -49,12 +55,14 @@ public final class RateLimiter {
 
     /** A granted start: its time and the tokens reserved for it. */
     public static final class Permit {
-        final long startNanos;
+        long startNanos;
         long tokens;
+        final int slot;
 
-        Permit(long startNanos, long tokens) {
+        Permit(long startNanos, long tokens, int slot) {
             this.startNanos = startNanos;
             this.tokens = tokens;
+            this.slot = slot;
         }
 
         public long tokens() {
@@ -69,8 +77,7 @@ public final class RateLimiter {
         this.limits = limits;
         int n = limits.requestsPerSecond() > 0 ? (int) Math.max(1, Math.floor(limits.requestsPerSecond())) : 0;
         this.starts = new long[n];
-        this.requestWindowNanos = n == 0 ? 0 : (long) (n / limits.requestsPerSecond() * 1e9 * (1 + MARGIN));
-        this.tokenWindowNanos = (long) (MINUTE_NANOS * (1 + MARGIN));
+        this.requestWindowSeconds = n == 0 ? 0 : n / limits.requestsPerSecond();
         this.monthUsed = monthUsed;
     }
 
@@ -78,9 +85,30 @@ public final class RateLimiter {
         return limits;
     }
 
-    /** True when a request of {@code tokens} can never start: it alone passes a limit. */
+    private long requestWindowNanos() {
+        return (long) (requestWindowSeconds * 1e9 * (1 + margin));
+    }
+
+    private long tokenWindowNanos() {
+        return (long) (MINUTE_NANOS * (1 + margin));
+    }
+
+    /** Returns the current margin, from {@link #MARGIN} up to 10%. */
+    public synchronized double margin() {
+        return margin;
+    }
+
+    /** Widens the margin after a 429 response, because the delays on the way are larger than it covers. */
+    public synchronized void rateLimited() {
+        margin = Math.min(MAX_MARGIN, margin + WIDEN);
+    }
+
+    /**
+     * True when a request of {@code tokens} can never start: the monthly limit has no room for it.
+     * A request larger than the per-minute limit is not refused: it waits for an empty window.
+     */
     public synchronized boolean neverFits(long tokens) {
-        return (limits.tokensPerMinute() > 0 && tokens > limits.tokensPerMinute()) || monthExhausted(tokens);
+        return monthExhausted(tokens);
     }
 
     /** True when the monthly limit leaves no room for {@code tokens} more. */
@@ -98,19 +126,19 @@ public final class RateLimiter {
         }
         long at = Math.max(now, pausedUntil);
         if (starts.length > 0 && startCount >= starts.length) {
-            at = Math.max(at, starts[startCount % starts.length] + requestWindowNanos);
+            at = Math.max(at, starts[startCount % starts.length] + requestWindowNanos());
         }
         if (limits.tokensPerMinute() > 0) {
             expire(now);
-            long excess = tokensInWindow + tokens - limits.tokensPerMinute();
+            long excess = tokensInWindow + Math.min(tokens, limits.tokensPerMinute()) - limits.tokensPerMinute();
             if (excess > 0) {
-                // Wait until enough of the oldest starts leave the window; those that leave
-                // before the request limit allows a start anyway do not move the time.
+                // Wait until enough of the oldest starts leave the window. Starts that leave before
+                // the request limit allows a start anyway do not move the time.
                 Iterator<Permit> oldest = recent.iterator();
                 while (excess > 0 && oldest.hasNext()) {
                     Permit permit = oldest.next();
                     excess -= permit.tokens;
-                    at = Math.max(at, permit.startNanos + tokenWindowNanos);
+                    at = Math.max(at, permit.startNanos + tokenWindowNanos());
                 }
             }
         }
@@ -125,16 +153,36 @@ public final class RateLimiter {
         if (starts.length > 0) {
             starts[startCount % starts.length] = now;
         }
+        Permit permit = new Permit(now, tokens, startCount);
         startCount++;
-        Permit permit = new Permit(now, tokens);
         recent.addLast(permit);
         tokensInWindow += tokens;
         monthReserved += tokens;
         return permit;
     }
 
+    /**
+     * Moves a permit's start to the moment the request really leaves, which is later than the
+     * moment it was granted by the time a worker thread takes it and builds the request body.
+     * Later starts are then spaced from the real departure, so that delay cannot push two
+     * requests into one window at the server.
+     */
+    public synchronized void restamp(Permit permit, long sentNanos) {
+        if (sentNanos <= permit.startNanos) {
+            return;
+        }
+        if (starts.length > 0 && startCount - permit.slot <= starts.length) {
+            int index = permit.slot % starts.length;
+            starts[index] = Math.max(starts[index], sentNanos);
+        }
+        permit.startNanos = sentNanos;
+    }
+
     /** Replaces a permit's reservation by the tokens the request really used. */
     public synchronized void settle(Permit permit, long usedTokens) {
+        if (usedTokens > 0) {
+            margin = Math.max(MARGIN, margin - NARROW);
+        }
         monthReserved -= permit.tokens;
         monthUsed += usedTokens;
         if (recent.contains(permit)) {
@@ -143,7 +191,7 @@ public final class RateLimiter {
         permit.tokens = usedTokens;
     }
 
-    /** Stops new starts until {@code until}, after the server answered 429. */
+    /** Stops new starts until {@code until}, after a 429 response. */
     public synchronized void pauseUntil(long until) {
         pausedUntil = Math.max(pausedUntil, until);
     }
@@ -153,7 +201,7 @@ public final class RateLimiter {
     }
 
     private void expire(long now) {
-        while (!recent.isEmpty() && recent.peekFirst().startNanos + tokenWindowNanos <= now) {
+        while (!recent.isEmpty() && recent.peekFirst().startNanos + tokenWindowNanos() <= now) {
             tokensInWindow -= recent.removeFirst().tokens;
         }
     }

@@ -9,11 +9,11 @@ import java.util.Optional;
 import java.util.random.RandomGenerator;
 
 /**
- * What to do after a failed call. Pure apart from the jitter, whose random source the caller
- * passes in.
+ * Decides what to do after a failed call. Pure apart from the jitter, whose random source the
+ * caller passes in.
  *
  * <ul>
- *   <li>429: wait what Retry-After says (plus up to 10% jitter, at most 1 s), else back off
+ *   <li>429: wait for the Retry-After delay (plus up to 10% jitter, at most 1 s), else back off
  *       exponentially with jitter.</li>
  *   <li>5xx (503 "capacity exceeded" included), timeouts, connection resets and replies that
  *       cannot be read: back off and retry; they are transient.</li>
@@ -78,7 +78,7 @@ public final class RetryPolicy {
         }
     }
 
-    /** How the next call differs from the failed one. */
+    /** The difference of the next call from the failed one. */
     public enum Change { NONE, LARGER_OUTPUT, SHRINK_INPUT }
 
     /** Counts of what was already tried for one ad post. */

@@ -136,6 +136,7 @@ public final class SummarizeStep {
             try (Progress progress = Progress.start(STEP, "ad posts", total)) {
                 producer.progress = progress;
                 if (batch != null) {
+                    batch.progress = progress;
                     batch.submit(producer);
                     batch.collect(windowsByKey, okAdPosts(options.output()), out, options.batch().waitForJobs());
                     stats = batch.stats;
@@ -159,6 +160,9 @@ public final class SummarizeStep {
             stats.tokensByKey.forEach((key, counts) -> byKey.put(key, new long[] {counts[0].get(), counts[1].get()}));
             if (stats.nulRepaired.get() > 0) {
                 Log.info("summarize.nul-repaired", stats.nulRepaired.get());
+            }
+            if (!stats.failuresByReason.isEmpty()) {
+                Log.info("summarize.failures", new java.util.TreeMap<>(stats.failuresByReason));
             }
             return new Result(windows.size(), plan.alreadyDone(), stats.adPostsOk.get() + reused,
                     stats.sharedWindows.get(), reused, stats.adPostsFailed.get() + producer.noText + producer.tooLong
@@ -233,7 +237,7 @@ public final class SummarizeStep {
         }
     }
 
-    /** The parameters that change what the model is asked, in a fixed order. */
+    /** Lists the parameters that change what the model is asked, in a fixed order. */
     static String params(Options options, TokenCounter counter) {
         return "mode=" + options.mode().label()
                 + ";temperature=" + options.temperature()
@@ -243,7 +247,7 @@ public final class SummarizeStep {
                 + ";token_counter=" + counter.id();
     }
 
-    /** The key of a window: identical post ids under the same prompt, model and parameters share it. */
+    /** Returns the key of a window: identical post ids under the same prompt, model and parameters share it. */
     public static String windowKey(Records records, long[] postIds) {
         StringBuilder text = new StringBuilder(records.model()).append('|').append(records.promptHash()).append('|')
                 .append(records.paramsHash()).append('|');
@@ -467,7 +471,7 @@ public final class SummarizeStep {
 
     /**
      * Packs jobs on its own thread into a bounded queue, so texts are read while calls run and
-     * memory holds a chunk at a time. Windows without text, or too long for the budget even with
+     * memory keeps one chunk at a time. Windows without text, or too long for the budget even with
      * one trimmed post, are written as failed here.
      */
     static final class Producer implements OnlineRunner.JobSource {

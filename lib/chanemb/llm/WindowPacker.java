@@ -11,8 +11,8 @@ import java.util.List;
  * {@code maxInputTokens}. When even the newest post alone does not fit, it is trimmed further.
  * Every trim and drop is counted in the result, which the output record keeps.
  *
- * <p>Per-post counts choose what to drop; the whole message is then counted once more, and one
- * more post goes for as long as it is still over the budget, so the budget holds whatever the
+ * <p>Per-post counts choose what to drop. The whole message is then counted once more, and one
+ * more post goes for as long as it is still over the budget, so the budget is kept whatever the
  * tokenizer does at the boundaries between posts.
  */
 public final class WindowPacker {
@@ -22,7 +22,7 @@ public final class WindowPacker {
      */
     public static final int MESSAGE_OVERHEAD = 8;
 
-    /** Fewest tokens of post text worth sending when the newest post must be cut to fit. */
+    /** Minimum tokens of post text worth sending when the newest post must be cut to fit. */
     static final int MIN_POST_TOKENS = 16;
 
     private final TokenCounter counter;
@@ -42,8 +42,8 @@ public final class WindowPacker {
         }
 
         /**
-         * The budget after a context-length rejection of a prompt of {@code rejectedTokens}: three
-         * quarters of that prompt (or of this budget, if smaller), so the next prompt is shorter.
+         * Returns the budget after a context-length rejection of a prompt of {@code rejectedTokens}:
+         * three quarters of that prompt (or of this budget, if smaller), so the next prompt is shorter.
          */
         public Budget shrunk(int rejectedTokens) {
             int input = Math.max(1, Math.min(maxInputTokens, rejectedTokens) * 3 / 4);

@@ -14,7 +14,7 @@ import org.duckdb.DuckDBAppender;
 import org.duckdb.DuckDBConnection;
 
 /**
- * Reads the texts of a chunk of windows from the load_texts output, so memory holds the texts
+ * Reads the texts of a chunk of windows from the load_texts output, so memory keeps the texts
  * of one chunk at a time and never all of them. Only rows with status "ok" have text.
  */
 final class WindowTexts implements AutoCloseable {
