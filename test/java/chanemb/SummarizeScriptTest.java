@@ -59,7 +59,7 @@ class SummarizeScriptTest {
     }
 
     @Test
-    void mockPrintsItsUrl() throws Exception {
+    void mockRejectsUnknownFault() throws Exception {
         ScriptRunner.Run run = ScriptRunner.jbang(Map.of(), "mock_llm", "--fault", "NO_SUCH_FAULT=0.1");
 
         assertThat(run.exitCode()).isEqualTo(2);

@@ -134,7 +134,8 @@ class KeysTest {
     @Test
     void monthlyLimitLeavesTheRestPending() {
         List<String> secrets = new ArrayList<>(List.of("secret-key-1"));
-        // Each call reserves about 800 input and 600 output tokens: three fit in 4,500.
+        // Each call reserves about 800 input and 600 output tokens, so three fit in 4,500, and one or
+        // two more once replies settle at their real usage of about 900.
         ApiKeys keys = ApiKeys.of(secrets, new RateLimiter.Limits(0, 0, 4_500), 1);
 
         SummarizeStep.Result result = fixture.run(server, keys);
