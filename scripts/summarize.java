@@ -184,11 +184,13 @@ public class summarize implements Callable<Integer> {
 
         // 4. Where the summaries are, and the counts.
         System.out.println(options.output());
-        result.tokensByKey().forEach((key, tokens) -> Log.info("summarize.key-usage", key, tokens[0], tokens[1]));
+        SummarizeStep.Prices prices = options.prices();
+        result.tokensByKey().forEach((key, tokens) -> Log.info("summarize.key-usage", key, tokens[0], tokens[1],
+                SummarizeStep.formatCost(prices.cost(tokens[0], tokens[1], options.batch() != null))));
         Log.info("summarize.summary", result.adPosts(), result.alreadyDone(), result.ok(), result.shared(),
                 result.reused(), result.failed(), result.retryable(), result.emptyWindows(), result.noText(),
                 result.calls(), result.retries(), result.tokensIn(), result.tokensOut(),
-                result.cost() == null ? "-" : String.format(Locale.ROOT, "$%.2f", result.cost()), result.pending(),
+                SummarizeStep.formatCost(result.cost()), result.pending(),
                 Progress.formatDuration(result.seconds()));
         if (result.pending() > 0 && !estimateOnly) {
             Log.warn("summarize.pending", result.pending());

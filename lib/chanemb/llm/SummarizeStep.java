@@ -420,7 +420,8 @@ public final class SummarizeStep {
         }
     }
 
-    static String formatCost(Double cost) {
+    /** Formats a cost in USD, or "-" when prices are not configured. */
+    public static String formatCost(Double cost) {
         return cost == null ? "-" : String.format(java.util.Locale.ROOT, "$%.2f", cost);
     }
 
