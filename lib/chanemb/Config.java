@@ -66,6 +66,19 @@ public final class Config {
         d.put("source.ads.date", "post_date");
         d.put("source.timestamp-zone", "UTC");
         d.put("target.table", "embeddings.summary_channel_emb");
+        d.put("llm.provider", "mistral");
+        d.put("llm.base-url", null);
+        d.put("llm.model", "mistral-large-latest");
+        d.put("llm.api-key-env", null);
+        d.put("llm.keys-file", null);
+        d.put("llm.requests-per-second", "1");
+        d.put("llm.tokens-per-minute", "500000");
+        d.put("llm.tokens-per-month", "1000000000");
+        d.put("llm.concurrency", "8");
+        d.put("llm.tokenizer", null);
+        d.put("llm.price.input", null);
+        d.put("llm.price.output", null);
+        d.put("llm.price.batch-factor", "0.5");
         return Collections.unmodifiableMap(d);
     }
 

@@ -74,7 +74,7 @@ class MessagesTest {
                     continue;
                 }
                 String formatted = new java.text.MessageFormat(messages.getProperty(key)).format(new Object[] {1, 2, 3, 4, 5,
-                        6, 7, 8, 9});
+                        6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20});
                 assertThat(formatted).as(file + ": " + key).doesNotContainPattern("\\{\\d");
             }
         }
