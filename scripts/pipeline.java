@@ -29,10 +29,18 @@ import chanemb.Database;
 import chanemb.Log;
 import chanemb.Messages;
 import chanemb.Progress;
+import chanemb.Upload;
+import chanemb.UploadTarget;
 import chanemb.UserException;
+import chanemb.embed.BundledModel;
+import chanemb.embed.Encoder;
+import chanemb.embed.ModelSpec;
+import chanemb.embed.WindowPooling;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -74,6 +82,11 @@ public class pipeline implements Callable<Integer> {
 
         // One database for every step: the embedded server starts once and stays up until the end.
         try (Database db = Database.open(config)) {
+            // A target column of another type or dimension stops the run here, before any model call.
+            if (steps.contains("embed") && steps.contains("upload")) {
+                checkUploadTarget(config, db);
+            }
+
             String target = null;
             for (String step : STEPS) {
                 if (!steps.contains(step)) {
@@ -102,6 +115,24 @@ public class pipeline implements Callable<Integer> {
             }
         }
         return Cli.OK;
+    }
+
+    /**
+     * Runs the upload step's target check with this run's model. The model is loaded, which
+     * includes one probe inference to learn its dimension, only when the target column exists.
+     */
+    private void checkUploadTarget(Config config, Database db) {
+        Path modelDir = model != null ? model : BundledModel.install(config.path("models.dir"));
+        ModelSpec spec = ModelSpec.read(modelDir, Map.of());
+        // The approach name that embed gives a pooling output.
+        String approach = "pooling-" + WindowPooling.Weights.parse(weights).name().toLowerCase(Locale.ROOT);
+        UploadTarget target = UploadTarget.fromConfig(config, Upload.columnNameForModel(approach, spec.id()));
+        Log.info("pipeline.check-target", target);
+        target.check(db, () -> {
+            try (Encoder encoder = Encoder.load(spec)) {
+                return encoder.dimension();
+            }
+        });
     }
 
     private Object stepCommand(String step) {

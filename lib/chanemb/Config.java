@@ -65,6 +65,8 @@ public final class Config {
         d.put("source.ads.date", "post_date");
         d.put("source.timestamp-zone", "UTC");
         d.put("target.table", "embeddings.summary_channel_emb");
+        d.put("target.column", null);
+        d.put("target.column-type", "float4[]");
         return Collections.unmodifiableMap(d);
     }
 
