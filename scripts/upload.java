@@ -87,7 +87,7 @@ public class upload implements Callable<Integer> {
         return Cli.OK;
     }
 
-    /** The settings with this command's options applied over them. */
+    /** Returns the settings with this command's options applied over them. */
     private Config withOptions(Config config) {
         if (table != null) {
             config = config.with("target.table", table);

@@ -11,8 +11,8 @@ import java.sql.Statement;
  * by one Parquet row group rather than by the number of rows.
  *
  * <p>DuckDB unnests each vector into one row per value, so the JDBC driver hands over plain
- * floats; reading FLOAT[] values as JDBC arrays was about twice as slow (177,000 vectors of 1,024
- * values: 10 s against 21 s on two busy cores). One DuckDB thread keeps the rows in file order
+ * floats. Reading FLOAT[] values as JDBC arrays was about twice as slow in one trial (177,000
+ * vectors of 1,024 values: 10 s against 21 s on two busy cores). One DuckDB thread keeps the rows in file order
  * and a single row group in memory.
  */
 public final class EmbeddingsFile {

@@ -75,13 +75,13 @@ public final class Upload {
         return name.length() > 63 ? name.substring(0, 63) : name;
     }
 
-    /** The column for an embed output, from the approach and model id in its manifest. */
+    /** Returns the column for an embed output, from the approach and model id in its manifest. */
     public static String columnName(Dataset.Manifest manifest) {
         return columnNameForModel(String.valueOf(manifest.params().get("approach")),
                 String.valueOf(manifest.params().get("model")));
     }
 
-    /** The column for an approach and a model id such as intfloat/multilingual-e5-large: the id's last segment is used. */
+    /** Returns the column for an approach and a model id such as intfloat/multilingual-e5-large, from the id's last segment. */
     public static String columnNameForModel(String approach, String modelId) {
         return columnName(approach, modelId.substring(modelId.lastIndexOf('/') + 1));
     }

@@ -23,8 +23,9 @@ import java.util.UUID;
  *
  * <p>Find the run behind a row with {@code SELECT r.* FROM embeddings.summary_channel_emb t
  * JOIN embeddings.upload_runs r ON r.run_id = t.pooling_mean__e5_small_v2_q_run WHERE t.id = 42}.
- * A run id column costs 16 bytes in a row that is written anyway; a side table of (column, id,
- * run) rows cost 4 to 16 s more per 177,000 rows in a trial on two busy cores.
+ * A run id column costs 16 bytes in a row that is written anyway. A side table with one
+ * (column, id, run) row per vector cost 4 to 16 s more per 177,000 rows in a trial on two busy
+ * cores.
  */
 public final class UploadRuns {
     static final String RUNS = "upload_runs";

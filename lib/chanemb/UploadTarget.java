@@ -28,8 +28,8 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
     }
 
     /**
-     * The column beside the vector column with the id of the run that wrote each value:
-     * {@code <column>_run}, shortened with a hash to PostgreSQL's 63 characters.
+     * Returns the name of the column beside the vector column with the id of the run that wrote
+     * each value: {@code <column>_run}, shortened with a hash to PostgreSQL's 63 characters.
      */
     public String runColumn() {
         String name = column + "_run";
@@ -47,7 +47,7 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
                 VectorType.parseSetting(config.get("target.column-type")));
     }
 
-    /** What the database holds for this target now. */
+    /** Catalog facts about the target: table, unique id, column type, run column, pgvector. */
     record State(boolean tableExists, boolean idIsUnique, String columnSqlType, String columnTypeName,
                  int columnTypeModifier, boolean runColumnExists, boolean pgvectorInstalled,
                  boolean pgvectorAvailable) {
@@ -66,7 +66,7 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
     }
 
     /**
-     * Like {@link #check(Database, int)}, but asks for the dimension only when an existing column
+     * Like {@link #check(Database, int)}, but calls {@code dimension} only when an existing column
      * has to be compared with it. A pipeline passes a supplier that loads the model, so a first
      * run into a new column does not load it twice.
      */
@@ -176,6 +176,7 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
                 tableExists = rs.getBoolean(1);
             }
         }
+
         if (tableExists) {
             // A single-column unique index (the primary key or another) on id, which ON CONFLICT (id) needs.
             try (PreparedStatement query = connection.prepareStatement("SELECT EXISTS (SELECT 1 FROM pg_index i"
@@ -188,6 +189,8 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
                     idIsUnique = rs.getBoolean(1);
                 }
             }
+
+            // The vector column's type and whether its run column exists.
             try (PreparedStatement query = connection.prepareStatement("SELECT a.attname, format_type(a.atttypid,"
                     + " a.atttypmod), t.typname, a.atttypmod FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid"
                     + " WHERE a.attrelid = to_regclass(?) AND a.attname IN (?, ?) AND a.attnum > 0"
@@ -208,6 +211,7 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
                 }
             }
         }
+
         boolean installed;
         boolean available;
         try (Statement statement = connection.createStatement();
@@ -222,7 +226,7 @@ public record UploadTarget(Sql.Table table, String column, VectorType requestedT
                 available);
     }
 
-    /** Length of one stored value, or 0 when the column holds none. */
+    /** Returns the length of one stored value, or 0 when the column contains none. */
     private int storedDimension(Connection connection, VectorType type) throws SQLException {
         String length = type == VectorType.ARRAY ? "array_length(" + Sql.quote(column) + ", 1)"
                 : "vector_dims(" + Sql.quote(column) + ")";

@@ -20,7 +20,7 @@ final class UploadVerification {
     private UploadVerification() {
     }
 
-    /** What was checked. */
+    /** Counts of the rows, sampled vectors and probes that passed the checks. */
     record Checked(long rows, int sampled, int probes) {
     }
 
@@ -153,7 +153,7 @@ final class UploadVerification {
                         distance = rs.getDouble(2);
                     }
                 }
-                // Ad posts with the same window have the same vector; any of them is a right answer.
+                // Ad posts with the same window have the same vector; any of them is a correct result.
                 if (nearest != id && distance != 0) {
                     throw new UserException("upload.verify-nearest", target, id, nearest, distance);
                 }

@@ -11,9 +11,9 @@ import java.nio.charset.StandardCharsets;
  * <p>Text format writes the literals PostgreSQL parses: {@code {0.6,0.8}} for an array and
  * {@code [0.6,0.8]} for a vector. Java's {@link Float#toString} output parses back to the same
  * float in both. Binary format writes what {@code array_recv} and pgvector's {@code vector_recv}
- * read: for an array, 1 dimension, no nulls, element type float4 (OID 700), then a length and a
- * big-endian float per element; for a vector, an int16 dimension, an int16 zero, then the
- * floats. Both are exact.
+ * read. An array is 1 dimension, no nulls, element type float4 (OID 700), then a length and a
+ * big-endian float per element. A vector is an int16 dimension, an int16 zero, then the floats.
+ * Both formats are exact.
  */
 public final class VectorCopy {
     /** Copy formats. */
@@ -29,7 +29,7 @@ public final class VectorCopy {
             throw new UserException("upload.invalid-copy-format", value, "binary, text");
         }
 
-        /** The option list of a COPY statement. */
+        /** Returns the option list of a COPY statement. */
         public String copyOptions() {
             return this == BINARY ? "(FORMAT binary)" : "(FORMAT text)";
         }
@@ -121,7 +121,7 @@ public final class VectorCopy {
         }
     }
 
-    /** The text literal of a vector: {@code {0.6,0.8}} for float4[], {@code [0.6,0.8]} for vector. */
+    /** Formats the text literal of a vector: {@code {0.6,0.8}} for float4[], {@code [0.6,0.8]} for vector. */
     public static String literal(VectorType type, float[] vector) {
         StringBuilder literal = new StringBuilder(vector.length * 12 + 2);
         literal.append(type == VectorType.ARRAY ? '{' : '[');

@@ -9,12 +9,12 @@ public enum VectorType {
     /** pgvector's {@code vector(d)}: needs the extension; the dimension is part of the type. */
     VECTOR;
 
-    /** The SQL type of a column of {@code dimension} values. */
+    /** Returns the SQL type of a column of {@code dimension} values. */
     public String sql(int dimension) {
         return this == ARRAY ? "float4[]" : "vector(" + dimension + ")";
     }
 
-    /** The name users write: float4[] or vector. */
+    /** Returns the name users write in settings: float4[] or vector. */
     public String label() {
         return this == ARRAY ? "float4[]" : "vector";
     }

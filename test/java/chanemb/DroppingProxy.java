@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * A TCP proxy on 127.0.0.1 in front of the test PostgreSQL that closes a connection, both ways,
- * once the client has sent more than a given number of bytes on it: a network failure in the
- * middle of a COPY, as the driver and the server see it.
+ * A TCP proxy on 127.0.0.1 in front of the test PostgreSQL. It closes a connection, both ways,
+ * once the client has sent more than a given number of bytes on it, so the driver and the
+ * server see a network failure in the middle of a COPY.
  */
 final class DroppingProxy implements AutoCloseable {
     private final ServerSocket listener;

@@ -30,7 +30,7 @@ final class TestEmbeddings {
         return new Row(id, vector);
     }
 
-    /** {@code count} rows with ids 1..count of random unit-free values in [-1, 1), from {@code seed}. */
+    /** Returns {@code count} rows with ids 1..count and random values in [-1, 1), from {@code seed}. */
     static List<Row> random(int count, int dimension, long seed) {
         Random random = new Random(seed);
         List<Row> rows = new ArrayList<>();
@@ -78,7 +78,7 @@ final class TestEmbeddings {
         return write(dir, rows, dimension, 1000);
     }
 
-    /** Every vector of {@code column}, by id, read back as text and parsed. */
+    /** Reads every vector of {@code column} back as text and returns them parsed, by id. */
     static Map<Long, float[]> stored(Database db, Sql.Table table, String column) throws Exception {
         Map<Long, float[]> vectors = new LinkedHashMap<>();
         try (Connection c = db.connect(); Statement s = c.createStatement();

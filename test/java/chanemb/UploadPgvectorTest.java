@@ -63,7 +63,7 @@ class UploadPgvectorTest {
     }
 
     @Test
-    void literalsUseBracesForArraysAndBracketsForVectors() {
+    void literalFormatPerType() {
         float[] vector = {0.5f, -1f, 1e-5f};
 
         assertThat(VectorCopy.literal(VectorType.ARRAY, vector)).isEqualTo("{0.5,-1.0,1.0E-5}");
@@ -136,7 +136,7 @@ class UploadPgvectorTest {
     }
 
     @Test
-    void indexIsBuiltAfterTheLoadOnVectorColumnsOnly() throws Exception {
+    void indexOnVectorColumnsOnly() throws Exception {
         try (Database db = TestDatabase.fresh()) {
             Path input = TestEmbeddings.write(dir.resolve("a"), TestEmbeddings.random(200, 8, 3));
             Upload.Options withIndex = new Upload.Options(VectorCopy.Format.BINARY, 10, 3, true);

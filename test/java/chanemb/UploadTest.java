@@ -117,24 +117,24 @@ class UploadTest {
     }
 
     @Test
-    void checkAsksForTheDimensionOnlyForAnExistingColumn() throws Exception {
+    void dimensionLoadedOnlyForExistingColumn() throws Exception {
         try (Database db = TestDatabase.fresh()) {
-            AtomicInteger asked = new AtomicInteger();
+            AtomicInteger loads = new AtomicInteger();
 
             VectorType newColumn = TARGET.check(db, () -> {
-                asked.incrementAndGet();
+                loads.incrementAndGet();
                 return 2;
             });
             Upload.run(db, TestEmbeddings.write(dir.resolve("a"), List.of(row(1, 0.6f, 0.8f))), TARGET,
                     Upload.Options.defaults());
             VectorType existingColumn = TARGET.check(db, () -> {
-                asked.incrementAndGet();
+                loads.incrementAndGet();
                 return 2;
             });
 
             assertThat(newColumn).isEqualTo(VectorType.ARRAY);
             assertThat(existingColumn).isEqualTo(VectorType.ARRAY);
-            assertThat(asked).hasValue(1);
+            assertThat(loads).hasValue(1);
             assertThat(db.tableExists(new Sql.Table("embeddings", "upload_runs"))).isTrue();
         }
     }
@@ -209,7 +209,7 @@ class UploadTest {
     }
 
     @Test
-    void manyPartsAndRowGroupsAreReadInFull() throws Exception {
+    void everyPartIsRead() throws Exception {
         try (Database db = TestDatabase.fresh()) {
             List<TestEmbeddings.Row> rows = TestEmbeddings.random(2500, 33, 7);
             Path input = TestEmbeddings.write(dir.resolve("a"), rows, 33, 1000);
@@ -289,7 +289,7 @@ class UploadTest {
                 + " WHERE id = " + id));
     }
 
-    /** An output whose vector of ad post 9 has a NULL value, which PartWriter cannot append. */
+    /** Writes an output whose vector of ad post 9 has a NULL value, which PartWriter cannot append. */
     private Path writeWithNullValue(Path out) throws Exception {
         Path source = TestEmbeddings.write(dir.resolve("null-source"), List.of(row(1, 1f, 0f), row(9, 1f, 0f)));
         java.nio.file.Files.createDirectories(out);
