@@ -107,6 +107,8 @@ public class bench_upload implements Callable<Integer> {
         System.out.println("| column | COPY | vectors | first load (CPU) | rows written | rerun (CPU) | rows written |");
         System.out.println("|---|---|---|---|---|---|---|");
         lines.forEach(System.out::println);
+        System.out.println();
+        System.out.println(peakResidentMemory());
         return Cli.OK;
     }
 
@@ -183,6 +185,17 @@ public class bench_upload implements Callable<Integer> {
         }
         // NOTE: assumes the usual 100 clock ticks per second (getconf CLK_TCK).
         return ticks / 100.0;
+    }
+
+    /** Returns this process's peak resident memory, JVM heap and DuckDB included, from /proc (Linux). */
+    private static String peakResidentMemory() throws Exception {
+        Path status = Path.of("/proc/self/status");
+        if (!Files.isReadable(status)) {
+            return "Client peak resident memory: unknown";
+        }
+        String peak = Files.readAllLines(status).stream().filter(line -> line.startsWith("VmHWM:"))
+                .map(line -> line.substring("VmHWM:".length()).trim()).findFirst().orElse("unknown");
+        return "Client peak resident memory (VmHWM): " + peak;
     }
 
     /** Removes the schema "bench", which only this benchmark writes, so every first load starts empty. */
