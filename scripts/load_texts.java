@@ -44,6 +44,9 @@ public class load_texts implements Callable<Integer> {
     @Option(names = "--rows-per-part", defaultValue = "200000", paramLabel = "N")
     int rowsPerPart;
 
+    @Option(names = "--refresh")
+    boolean refresh;
+
     public static void main(String... args) {
         System.exit(Cli.execute(new load_texts(), args));
     }
@@ -56,11 +59,11 @@ public class load_texts implements Callable<Integer> {
 
         try (Database db = Database.open(config)) {
             LoadTexts.Result result = LoadTexts.run(db, SourceSchema.from(config), in, out,
-                    new LoadTexts.Options(batchSize, rowsPerPart));
+                    new LoadTexts.Options(batchSize, rowsPerPart, refresh));
             System.out.println(out);
             Log.info("texts.summary", result.posts(), result.ok(), result.empty(), result.missing(),
-                    result.repairs().isEmpty() ? "-" : result.repairs(), result.partsWritten(), result.partsReused(),
-                    Progress.formatDuration(result.seconds()), Math.round(result.posts() / Math.max(result.seconds(), 1e-3)));
+                    result.repairs().isEmpty() ? "-" : result.repairs(), result.fetched(), result.reused(),
+                    Progress.formatDuration(result.seconds()), Math.round(result.fetched() / Math.max(result.seconds(), 1e-3)));
         }
         return Cli.OK;
     }

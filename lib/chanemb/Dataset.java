@@ -94,6 +94,37 @@ public final class Dataset {
         return parts;
     }
 
+    /** Index for the next part file: one past the highest existing part, 0 for none. */
+    public static int nextPartIndex(Path dir) {
+        List<Path> parts = parts(dir);
+        if (parts.isEmpty()) {
+            return 0;
+        }
+        String last = parts.get(parts.size() - 1).getFileName().toString();
+        return Integer.parseInt(last.substring(5, last.indexOf('.'))) + 1;
+    }
+
+    /** Row count and SHA-256 of every part file, for a manifest. */
+    public static List<Part> describeParts(Path dir) {
+        List<Part> described = new ArrayList<>();
+        List<Path> files = parts(dir);
+        if (files.isEmpty()) {
+            return described;
+        }
+        try (java.sql.Connection duck = Duck.open(); java.sql.Statement statement = duck.createStatement()) {
+            for (Path part : files) {
+                try (java.sql.ResultSet rs = statement.executeQuery("SELECT count(*) FROM read_parquet("
+                        + Duck.literal(part) + ")")) {
+                    rs.next();
+                    described.add(new Part(part.getFileName().toString(), rs.getLong(1), sha256(part)));
+                }
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("Cannot read " + dir + ": " + e.getMessage(), e);
+        }
+        return described;
+    }
+
     /** Removes the manifest, every part and leftover temporary files, keeping the folder. */
     public static void clear(Path dir) {
         try {

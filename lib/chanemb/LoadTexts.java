@@ -1,5 +1,8 @@
 package chanemb;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Array;
@@ -8,28 +11,30 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.duckdb.DuckDBAppender;
+import org.duckdb.DuckDBConnection;
 
 /**
- * The load_texts step: fetches the texts of all distinct previous posts of the windows,
- * keyed by post id, and writes them with their ids.
+ * The load_texts step: fetches the texts of all distinct previous posts of the windows, keyed by
+ * post id, and writes them with their ids.
  *
- * <p>The sorted distinct ids are cut into parts of {@code rowsPerPart}; part k always holds ids
- * k*P to (k+1)*P-1 of that list, so a rerun after a kill skips the parts that exist and writes
- * the rest, and every text ends up in the output exactly once. Each part is fetched in batches
- * of {@code batchSize} ids with one array parameter per query ({@code = ANY(?)}), while a
- * second thread writes the previous batch.
+ * <p>The output folder is an append-only store: a run fetches only the ids that no part file
+ * holds yet, so a rerun after a kill continues where it stopped, a rerun after new ad posts
+ * fetches only the new previous posts, and every text is in the store exactly once. Parts are
+ * written whole under a temporary name and renamed; leftovers of a killed run are deleted. Ids
+ * are fetched in batches with one array parameter per query ({@code = ANY(?)}) while a second
+ * thread writes the previous batch. {@code --refresh} empties the store to fetch everything again.
  */
 public final class LoadTexts {
     public static final String STEP = "load_texts";
     public static final String COLUMNS = "post_id BIGINT, text VARCHAR, status VARCHAR, chars INTEGER, repair VARCHAR";
-    private static final String RUN_FILE = "_run.json";
 
     /** Row status: the text is there ("ok"), empty after repairs ("empty"), or the post is gone ("missing"). */
     public static final String OK = "ok";
@@ -40,90 +45,69 @@ public final class LoadTexts {
     }
 
     /** Settings of one run. */
-    public record Options(int batchSize, int rowsPerPart) {
+    public record Options(int batchSize, int rowsPerPart, boolean refresh) {
         public Options {
             if (batchSize < 1 || rowsPerPart < batchSize) {
                 throw new IllegalArgumentException("need 1 <= batchSize <= rowsPerPart");
             }
         }
 
+        public Options(int batchSize, int rowsPerPart) {
+            this(batchSize, rowsPerPart, false);
+        }
+
         public static Options defaults() {
-            return new Options(10_000, 200_000);
+            return new Options(10_000, 200_000, false);
         }
     }
 
-    /** What a run found; counts cover the whole output, resumed parts included. */
-    public record Result(long posts, long ok, long empty, long missing, Map<String, Long> repairs, int partsReused,
-                         int partsWritten, double seconds) {
-    }
-
-    /** Identity of the input, so a resumed run can tell that its parts still fit. */
-    record RunState(String windowsHash, int rowsPerPart, long posts) {
+    /**
+     * What a run found. Counts of ok, empty and missing cover the posts the windows need; {@code
+     * fetched} is how many this run read from the database, {@code reused} how many the store had.
+     */
+    public record Result(long posts, long ok, long empty, long missing, Map<String, Long> repairs, long fetched,
+                         long reused, double seconds) {
     }
 
     public static Result run(Database db, SourceSchema schema, Path windowsDir, Path outDir, Options options) {
         long start = System.nanoTime();
         Dataset.Manifest windows = Dataset.require(windowsDir, "find_prev_posts");
-        long[] ids = distinctPrevPostIds(windowsDir);
-        RunState state = new RunState(windows.contentHash(), options.rowsPerPart(), ids.length);
-        int partCount = (int) ((ids.length + options.rowsPerPart() - 1) / options.rowsPerPart());
-
-        // A finished output of the same input needs no work; an unfinished one is resumed.
-        if (Dataset.isComplete(outDir) && state.equals(readState(outDir))) {
-            Log.info("texts.up-to-date", outDir);
-            return summarize(outDir, ids.length, 0, 0, start);
-        }
-        boolean resume = state.equals(readState(outDir));
-        if (!resume) {
+        long[] needed = distinctPrevPostIds(windowsDir);
+        if (options.refresh()) {
             Dataset.clear(outDir);
-            Json.writeAtomically(outDir.resolve(RUN_FILE), state);
+        }
+        removeLeftovers(outDir);
+        long[] present = storedIds(outDir);
+        long[] missing = difference(needed, present);
+        long reused = needed.length - missing.length;
+
+        if (missing.length == 0 && Dataset.isComplete(outDir)
+                && windows.contentHash().equals(Dataset.require(outDir, STEP).inputs().get("windows"))) {
+            Log.info("texts.up-to-date", outDir);
+            return summarize(outDir, needed, 0, reused, start);
         }
         Dataset.markIncomplete(outDir);
-        List<Path> existing = Dataset.parts(outDir);
-        int reused = 0;
-        boolean[] done = new boolean[partCount];
-        for (Path part : existing) {
-            int index = Integer.parseInt(part.getFileName().toString().substring(5, 10));
-            if (index < partCount) {
-                done[index] = true;
-                reused++;
-            }
-        }
         if (reused > 0) {
-            Log.info("texts.resuming", reused, partCount, outDir);
+            Log.info("texts.reusing", reused, needed.length, outDir);
         }
-        Log.info("texts.start", ids.length, db.describe());
+        Log.info("texts.start", missing.length, db.describe());
 
-        Texts.Repairs repairs = new Texts.Repairs();
-        int written = 0;
-        long remaining = 0;
-        for (int p = 0; p < partCount; p++) {
-            if (!done[p]) {
-                remaining += Math.min(ids.length, (long) (p + 1) * options.rowsPerPart()) - (long) p * options.rowsPerPart();
-            }
-        }
-        try (Progress progress = Progress.start(STEP, "texts", remaining);
+        try (Progress progress = Progress.start(STEP, "texts", missing.length);
              Connection connection = db.connect()) {
-            for (int p = 0; p < partCount; p++) {
-                if (done[p]) {
-                    continue;
-                }
-                int from = p * options.rowsPerPart();
-                int to = (int) Math.min(ids.length, (long) from + options.rowsPerPart());
-                writePart(connection, schema, ids, from, to, p, outDir, options, repairs, progress);
-                written++;
-            }
+            fetchAndWrite(connection, schema, missing, outDir, options, progress);
         } catch (SQLException e) {
             throw new UserException(e, "texts.query-failed", db.describe(), e.getMessage());
         }
-        Result result = summarize(outDir, ids.length, reused, written, start);
+        Result result = summarize(outDir, needed, missing.length, reused, start);
         Map<String, Object> counts = new LinkedHashMap<>();
         counts.put("posts", result.posts());
         counts.put("ok", result.ok());
         counts.put("empty", result.empty());
         counts.put("missing", result.missing());
         counts.put("repairs", result.repairs());
-        Dataset.complete(outDir, STEP, partsOf(outDir), Map.of("rows_per_part", options.rowsPerPart()),
+        counts.put("fetched", result.fetched());
+        counts.put("reused", result.reused());
+        Dataset.complete(outDir, STEP, Dataset.describeParts(outDir), Map.of("rows_per_part", options.rowsPerPart()),
                 Map.of("windows", windows.contentHash()), counts);
         return result;
     }
@@ -133,26 +117,70 @@ public final class LoadTexts {
         if (Dataset.parts(windowsDir).isEmpty()) {
             return new long[0];
         }
+        return readIds("SELECT DISTINCT unnest(prev_post_ids) AS id FROM read_parquet(" + Dataset.glob(windowsDir)
+                + ") ORDER BY id", windowsDir);
+    }
+
+    /** Sorted post ids the store holds. */
+    static long[] storedIds(Path outDir) {
+        if (Dataset.parts(outDir).isEmpty()) {
+            return new long[0];
+        }
+        return readIds("SELECT post_id FROM read_parquet(" + Dataset.glob(outDir) + ") ORDER BY post_id", outDir);
+    }
+
+    private static long[] readIds(String sql, Path source) {
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT DISTINCT unnest(prev_post_ids) AS id FROM read_parquet("
-                     + Dataset.glob(windowsDir) + ") ORDER BY id")) {
+             ResultSet rs = statement.executeQuery(sql)) {
             long[] ids = new long[1 << 16];
             int n = 0;
             while (rs.next()) {
                 if (n == ids.length) {
-                    ids = java.util.Arrays.copyOf(ids, n * 2);
+                    ids = Arrays.copyOf(ids, n * 2);
                 }
                 ids[n++] = rs.getLong(1);
             }
-            return java.util.Arrays.copyOf(ids, n);
+            return Arrays.copyOf(ids, n);
         } catch (SQLException e) {
-            throw new IllegalStateException("Cannot read windows from " + windowsDir + ": " + e.getMessage(), e);
+            throw new IllegalStateException("Cannot read ids from " + source + ": " + e.getMessage(), e);
         }
     }
 
-    private static void writePart(Connection connection, SourceSchema s, long[] ids, int from, int to, int partIndex,
-                                  Path outDir, Options options, Texts.Repairs repairs, Progress progress)
-            throws SQLException {
+    /** Elements of sorted {@code a} that are not in sorted {@code b}. */
+    static long[] difference(long[] a, long[] b) {
+        long[] out = new long[a.length];
+        int n = 0;
+        int j = 0;
+        for (long value : a) {
+            while (j < b.length && b[j] < value) {
+                j++;
+            }
+            if (j >= b.length || b[j] != value) {
+                out[n++] = value;
+            }
+        }
+        return Arrays.copyOf(out, n);
+    }
+
+    /** Deletes temporary files a killed run left behind; complete parts stay. */
+    private static void removeLeftovers(Path outDir) {
+        if (!Files.isDirectory(outDir)) {
+            return;
+        }
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(outDir, "*.tmp")) {
+            for (Path file : stream) {
+                Files.delete(file);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void fetchAndWrite(Connection connection, SourceSchema s, long[] ids, Path outDir, Options options,
+                                      Progress progress) throws SQLException {
+        if (ids.length == 0) {
+            return;
+        }
         String sql = "SELECT " + s.contentId() + "::int8, " + s.contentText() + " FROM " + s.content().sql()
                 + " WHERE " + s.contentId() + " = ANY(?)";
         ExecutorService fetcher = Executors.newSingleThreadExecutor(r -> {
@@ -161,28 +189,23 @@ public final class LoadTexts {
             return thread;
         });
         try (PreparedStatement query = connection.prepareStatement(sql);
-             PartWriter out = new PartWriter(outDir, COLUMNS, partIndex, Long.MAX_VALUE)) {
-            int batchStart = from;
-            // Keep one batch in flight while the previous one is written.
-            java.util.ArrayDeque<int[]> ranges = new java.util.ArrayDeque<>();
-            for (int b = from; b < to; b += options.batchSize()) {
-                ranges.add(new int[] {b, Math.min(to, b + options.batchSize())});
-            }
-            java.util.ArrayDeque<Future<Map<Long, String>>> inFlight = new java.util.ArrayDeque<>();
-            java.util.Iterator<int[]> next = ranges.iterator();
-            if (next.hasNext()) {
-                int[] r = next.next();
-                inFlight.add(fetcher.submit(() -> fetch(query, connection, ids, r[0], r[1])));
-            }
-            while (!inFlight.isEmpty()) {
-                Map<Long, String> texts = await(inFlight.poll());
-                if (next.hasNext()) {
-                    int[] r = next.next();
-                    inFlight.add(fetcher.submit(() -> fetch(query, connection, ids, r[0], r[1])));
+             PartWriter out = new PartWriter(outDir, COLUMNS, Dataset.nextPartIndex(outDir), options.rowsPerPart())) {
+            // One batch is fetched while the previous one is written.
+            int batchStart = 0;
+            Future<Map<Long, String>> next = fetcher.submit(() -> fetch(query, connection, ids, 0,
+                    Math.min(ids.length, options.batchSize())));
+            while (next != null) {
+                Map<Long, String> texts = await(next);
+                int batchEnd = Math.min(ids.length, batchStart + options.batchSize());
+                if (batchEnd < ids.length) {
+                    int from = batchEnd;
+                    int to = Math.min(ids.length, batchEnd + options.batchSize());
+                    next = fetcher.submit(() -> fetch(query, connection, ids, from, to));
+                } else {
+                    next = null;
                 }
-                int batchEnd = Math.min(to, batchStart + options.batchSize());
                 for (int i = batchStart; i < batchEnd; i++) {
-                    appendRow(out, ids[i], texts, repairs);
+                    appendRow(out, ids[i], texts);
                 }
                 progress.advance(batchEnd - batchStart);
                 batchStart = batchEnd;
@@ -225,8 +248,7 @@ public final class LoadTexts {
         }
     }
 
-    private static void appendRow(PartWriter out, long id, Map<Long, String> texts, Texts.Repairs repairs)
-            throws SQLException {
+    private static void appendRow(PartWriter out, long id, Map<Long, String> texts) throws SQLException {
         var row = out.row();
         row.append(id);
         if (!texts.containsKey(id)) {
@@ -235,9 +257,7 @@ public final class LoadTexts {
             row.append(0);
             row.appendNull();
         } else {
-            String original = texts.get(id);
-            Texts.Repaired repaired = Texts.repairDetailed(original);
-            repaired.countInto(repairs);
+            Texts.Repaired repaired = Texts.repairDetailed(texts.get(id));
             String text = repaired.text() == null ? "" : repaired.text();
             row.append(text);
             row.append(text.isEmpty() ? EMPTY : OK);
@@ -252,61 +272,39 @@ public final class LoadTexts {
         out.endRow();
     }
 
-    private static RunState readState(Path outDir) {
-        Path file = outDir.resolve(RUN_FILE);
-        if (!Files.isRegularFile(file)) {
-            return null;
-        }
-        try {
-            return Json.read(file, RunState.class);
-        } catch (RuntimeException e) {
-            return null;
-        }
-    }
-
-    private static List<Dataset.Part> partsOf(Path outDir) {
-        if (Dataset.parts(outDir).isEmpty()) {
-            return List.of();
-        }
-        try (Connection duck = Duck.open()) {
-            List<Dataset.Part> parts = new java.util.ArrayList<>();
-            for (Path part : Dataset.parts(outDir)) {
-                try (Statement statement = duck.createStatement();
-                     ResultSet rs = statement.executeQuery("SELECT count(*) FROM read_parquet(" + Duck.literal(part) + ")")) {
-                    rs.next();
-                    parts.add(new Dataset.Part(part.getFileName().toString(), rs.getLong(1), Dataset.sha256(part)));
-                }
-            }
-            return parts;
-        } catch (SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static Result summarize(Path outDir, long posts, int reused, int written, long start) {
+    /** Counts over the posts the windows need, from the store. */
+    private static Result summarize(Path outDir, long[] needed, long fetched, long reused, long start) {
         Map<String, Long> byStatus = new HashMap<>();
         Map<String, Long> repairs = new LinkedHashMap<>();
-        if (Dataset.parts(outDir).isEmpty()) {
-            return new Result(posts, 0, 0, 0, repairs, reused, written, (System.nanoTime() - start) / 1e9);
-        }
-        try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
-            try (ResultSet rs = statement.executeQuery("SELECT status, count(*) FROM read_parquet("
-                    + Dataset.glob(outDir) + ") GROUP BY status")) {
-                while (rs.next()) {
-                    byStatus.put(rs.getString(1), rs.getLong(2));
+        if (!Dataset.parts(outDir).isEmpty() && needed.length > 0) {
+            try (Connection plain = Duck.open(); Statement statement = plain.createStatement()) {
+                statement.execute("CREATE TEMP TABLE needed (id BIGINT)");
+                try (DuckDBAppender appender = plain.unwrap(DuckDBConnection.class)
+                        .createAppender(DuckDBConnection.DEFAULT_SCHEMA, "needed")) {
+                    for (long id : needed) {
+                        appender.beginRow();
+                        appender.append(id);
+                        appender.endRow();
+                    }
                 }
-            }
-            try (ResultSet rs = statement.executeQuery("SELECT kind, count(*) FROM (SELECT unnest(string_split(repair, ','))"
-                    + " AS kind FROM read_parquet(" + Dataset.glob(outDir) + ") WHERE repair IS NOT NULL)"
-                    + " GROUP BY kind ORDER BY kind")) {
-                while (rs.next()) {
-                    repairs.put(rs.getString(1), rs.getLong(2));
+                String rows = "(SELECT t.* FROM read_parquet(" + Dataset.glob(outDir) + ") t SEMI JOIN needed n"
+                        + " ON n.id = t.post_id)";
+                try (ResultSet rs = statement.executeQuery("SELECT status, count(*) FROM " + rows + " GROUP BY status")) {
+                    while (rs.next()) {
+                        byStatus.put(rs.getString(1), rs.getLong(2));
+                    }
                 }
+                try (ResultSet rs = statement.executeQuery("SELECT kind, count(*) FROM (SELECT unnest(string_split(repair,"
+                        + " ',')) AS kind FROM " + rows + " WHERE repair IS NOT NULL) GROUP BY kind ORDER BY kind")) {
+                    while (rs.next()) {
+                        repairs.put(rs.getString(1), rs.getLong(2));
+                    }
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException("Cannot read " + outDir + ": " + e.getMessage(), e);
             }
-        } catch (SQLException e) {
-            throw new IllegalStateException("Cannot read " + outDir + ": " + e.getMessage(), e);
         }
-        return new Result(posts, byStatus.getOrDefault(OK, 0L), byStatus.getOrDefault(EMPTY, 0L),
-                byStatus.getOrDefault(MISSING, 0L), repairs, reused, written, (System.nanoTime() - start) / 1e9);
+        return new Result(needed.length, byStatus.getOrDefault(OK, 0L), byStatus.getOrDefault(EMPTY, 0L),
+                byStatus.getOrDefault(MISSING, 0L), repairs, fetched, reused, (System.nanoTime() - start) / 1e9);
     }
 }

@@ -128,9 +128,13 @@ public final class PrevPosts {
                 + " GROUP BY channel_id) a ON a.channel_id = m." + s.postChannelId()
                 + " JOIN " + s.content().sql() + " c ON c." + s.contentId() + " = m." + s.postId()
                 + " WHERE m." + s.postDate() + " <= a.last_ad" + since
-                + " AND c." + s.contentText() + " ~ " + Sql.escapedLiteral(Texts.sqlVisibleCharPattern());
+                + " AND " + textPostCondition("c." + s.contentText());
         Log.debug("Text post keys query: {}", query);
         Windows.PostKeys keys = new Windows.PostKeys();
+        try (Statement settings = connection.createStatement()) {
+            // The channel side of the join is hashed; at full scale it needs about 1 GB.
+            settings.execute("SET work_mem = '1GB'");
+        }
         String copy = "COPY (" + query + ") TO STDOUT (FORMAT binary)";
         try (DataInputStream in = new DataInputStream(new BufferedInputStream(
                 new PGCopyInputStream(connection.unwrap(PGConnection.class), copy), 1 << 20))) {
@@ -157,6 +161,17 @@ public final class PrevPosts {
             throw new UncheckedIOException("Reading text post keys failed", e);
         }
         return keys;
+    }
+
+    /**
+     * SQL condition "the text has a visible character". The regular expression runs on the first
+     * 64 characters first: PostgreSQL converts the whole string before matching, and reads only a
+     * slice of a long (compressed or TOASTed) text for substr. Only a text whose first 64
+     * characters are all blank is matched whole, so the result is exactly the full match.
+     */
+    public static String textPostCondition(String textColumn) {
+        String pattern = Sql.escapedLiteral(Texts.sqlVisibleCharPattern());
+        return "(substr(" + textColumn + ", 1, 64) ~ " + pattern + " OR " + textColumn + " ~ " + pattern + ")";
     }
 
     private static void readCopyHeader(DataInputStream in) throws IOException {

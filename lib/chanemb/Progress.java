@@ -72,9 +72,9 @@ public final class Progress implements AutoCloseable {
         if (total > 0) {
             double share = 100.0 * count / total;
             String eta = rate > 0 && count < total ? formatDuration((total - count) / rate) : "0s";
-            line = Messages.get("progress.known", task, count, total, share, unit, Math.round(rate), eta);
+            line = Messages.get("progress.known", task, count, total, share, unit, rate, eta);
         } else {
-            line = Messages.get("progress.unknown", task, count, unit, Math.round(rate), formatDuration(seconds));
+            line = Messages.get("progress.unknown", task, count, unit, rate, formatDuration(seconds));
         }
         if (TERMINAL) {
             out.print("\r" + line + (last ? "\n" : ""));

@@ -3,10 +3,12 @@ package chanemb;
 /**
  * The configured names of the source tables and columns, validated and ready to quote.
  * Defaults match the team's database: parse.posts_metadata, parse.posts_content,
- * parse.channels and ml_house.final_basis_with_metrics_v2.
+ * parse.channels and ml_house.final_basis_with_metrics_v2. The post label column (a topic
+ * label such as the telegram-news "category") is optional: it is filled when it exists.
  */
 public record SourceSchema(
         Sql.Table posts, String postId, String postChannelId, String postMessageId, String postGroupId, String postDate,
+        String postLabel,
         Sql.Table content, String contentId, String contentText,
         Sql.Table channels, String channelId, String channelName, String channelTitle, String channelAbout,
         String channelParticipants, String channelLastPinned,
@@ -20,6 +22,7 @@ public record SourceSchema(
                 column(config, "source.posts.post-id"),
                 column(config, "source.posts.group-id"),
                 column(config, "source.posts.date"),
+                column(config, "source.posts.label"),
                 table(config, "source.content.table"),
                 column(config, "source.content.id"),
                 column(config, "source.content.text"),

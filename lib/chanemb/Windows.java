@@ -78,6 +78,26 @@ public final class Windows {
         public int channelCount() {
             return channels.size();
         }
+
+        /** Channel id of every loaded row, in load order; a copy, for comparisons with other engines. */
+        public long[] channelIds() {
+            long[] byIndex = channels.keysByIndex();
+            long[] ids = new long[size];
+            for (int i = 0; i < size; i++) {
+                ids[i] = byIndex[channel[i]];
+            }
+            return ids;
+        }
+
+        /** Date of every loaded row in microseconds, in load order; a copy. */
+        public long[] dates() {
+            return Arrays.copyOf(date, size);
+        }
+
+        /** Post id of every loaded row, in load order; a copy. */
+        public long[] ids() {
+            return Arrays.copyOf(id, size);
+        }
     }
 
     /**
@@ -308,6 +328,17 @@ public final class Windows {
 
         int size() {
             return size;
+        }
+
+        /** The keys, indexed by the dense index they were given. */
+        long[] keysByIndex() {
+            long[] byIndex = new long[size];
+            for (int i = 0; i < keys.length; i++) {
+                if (used[i]) {
+                    byIndex[values[i]] = keys[i];
+                }
+            }
+            return byIndex;
         }
 
         private int slot(long key) {

@@ -25,9 +25,9 @@ import java.util.List;
  * one predictor for the whole run. Inputs longer than the model's limit are cut, never silently:
  * every result carries the full token count and a truncation flag.
  *
- * <p>Not thread-safe: use one encoder from one thread (the engine itself uses every core).
+ * <p>Call it from one thread: batches may run on several predictors in parallel inside.
  */
-public final class Encoder implements AutoCloseable {
+public final class Encoder implements TextEncoder {
     public static final String INPUT_IDS = "input_ids";
     public static final String ATTENTION_MASK = "attention_mask";
     public static final String TOKEN_TYPE_IDS = "token_type_ids";
@@ -35,18 +35,49 @@ public final class Encoder implements AutoCloseable {
     private final ModelSpec spec;
     private final HuggingFaceTokenizer tokenizer;
     private final ZooModel<NDList, NDList> model;
-    private final Predictor<NDList, NDList> predictor;
+    private final List<Predictor<NDList, NDList>> predictors = new ArrayList<>();
+    private final java.util.concurrent.BlockingQueue<Predictor<NDList, NDList>> idle;
+    private final java.util.concurrent.ExecutorService pool;
     private final List<String> inputs;
     private final int dimension;
 
     private Encoder(ModelSpec spec, HuggingFaceTokenizer tokenizer, ZooModel<NDList, NDList> model,
-                    List<String> inputs) {
+                    List<String> inputs, Threads threads) {
         this.spec = spec;
         this.tokenizer = tokenizer;
         this.model = model;
-        this.predictor = model.newPredictor();
+        this.idle = new java.util.concurrent.ArrayBlockingQueue<>(threads.parallelBatches());
+        for (int i = 0; i < threads.parallelBatches(); i++) {
+            Predictor<NDList, NDList> predictor = model.newPredictor();
+            predictors.add(predictor);
+            idle.add(predictor);
+        }
+        this.pool = threads.parallelBatches() > 1
+                ? java.util.concurrent.Executors.newFixedThreadPool(threads.parallelBatches(), r -> {
+                    Thread thread = new Thread(r, "encoder");
+                    thread.setDaemon(true);
+                    return thread;
+                })
+                : null;
         this.inputs = inputs;
         this.dimension = probeDimension();
+    }
+
+    /**
+     * How inference uses the cores: {@code parallelBatches} batches run at once, each on one
+     * predictor of the same model, with {@code threadsPerBatch} engine threads each (0: the
+     * engine's default, all cores).
+     */
+    public record Threads(int parallelBatches, int threadsPerBatch) {
+        public Threads {
+            if (parallelBatches < 1 || threadsPerBatch < 0) {
+                throw new UserException("embed.invalid-threads", parallelBatches, threadsPerBatch);
+            }
+        }
+
+        public static Threads engineDefault() {
+            return new Threads(1, 0);
+        }
     }
 
     /** Tokenized inputs, cut to the model's limit. */
@@ -70,6 +101,11 @@ public final class Encoder implements AutoCloseable {
 
     /** Loads the model; fails with the missing jar's name when the engine's native library is absent. */
     public static Encoder load(ModelSpec spec) {
+        return load(spec, Threads.engineDefault());
+    }
+
+    /** Loads the model with the given use of cores. */
+    public static Encoder load(ModelSpec spec, Threads threads) {
         Engines.requireNative(spec.engine());
         HuggingFaceTokenizer tokenizer;
         try {
@@ -86,20 +122,23 @@ public final class Encoder implements AutoCloseable {
         }
         ZooModel<NDList, NDList> model;
         try {
-            model = Criteria.builder()
+            var criteria = Criteria.builder()
                     .setTypes(NDList.class, NDList.class)
                     .optModelPath(spec.dir().resolve(spec.modelFile()))
                     .optEngine(spec.engine())
-                    .optTranslator(new NoopTranslator())
-                    .build()
-                    .loadModel();
+                    .optTranslator(new NoopTranslator());
+            if (threads.threadsPerBatch() > 0 && spec.engine().equals("OnnxRuntime")) {
+                criteria.optOption("intraOpNumThreads", Integer.toString(threads.threadsPerBatch()));
+                criteria.optOption("interOpNumThreads", "1");
+            }
+            model = criteria.build().loadModel();
         } catch (ModelNotFoundException | MalformedModelException | IOException | RuntimeException e) {
             tokenizer.close();
             throw new UserException(e, "embed.model-load-failed", spec.dir().resolve(spec.modelFile()), e.getMessage());
         }
         List<String> inputs = chooseInputs(spec, model.describeInput());
         Log.debug("Model {} inputs: {}", spec.id(), inputs);
-        return new Encoder(spec, tokenizer, model, inputs);
+        return new Encoder(spec, tokenizer, model, inputs, threads);
     }
 
     /**
@@ -122,10 +161,12 @@ public final class Encoder implements AutoCloseable {
         return List.of(INPUT_IDS, ATTENTION_MASK);
     }
 
+    @Override
     public ModelSpec spec() {
         return spec;
     }
 
+    @Override
     public int dimension() {
         return dimension;
     }
@@ -134,7 +175,7 @@ public final class Encoder implements AutoCloseable {
         return inputs;
     }
 
-    /** Counts tokens of already formatted texts without cutting anything. */
+    @Override
     public int[] countTokens(List<String> texts) {
         int[] counts = new int[texts.size()];
         Encoding[] encodings = tokenizer.batchEncode(texts);
@@ -188,7 +229,8 @@ public final class Encoder implements AutoCloseable {
     }
 
     /** Formats, tokenizes and embeds texts; empty texts are rejected, they must never reach the model. */
-    public Embedded embedTexts(List<String> texts, int maxBatchTokens) {
+    @Override
+    public Embedded embedTexts(List<String> texts, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
         List<String> formatted = new ArrayList<>(texts.size());
         for (String text : texts) {
             if (text == null || text.isBlank()) {
@@ -196,21 +238,57 @@ public final class Encoder implements AutoCloseable {
             }
             formatted.add(spec.format(text));
         }
-        return embed(tokenize(formatted), maxBatchTokens);
+        return embed(tokenize(formatted), maxBatchTokens, onBatch);
     }
 
     /** Embeds tokenized inputs in length-sorted batches of at most {@code maxBatchTokens} padded tokens. */
     public Embedded embed(Tokenized tokenized, int maxBatchTokens) {
+        return embed(tokenized, maxBatchTokens, done -> { });
+    }
+
+    /** Like {@link #embed(Tokenized, int)}, reporting the number of inputs of each finished batch. */
+    public Embedded embed(Tokenized tokenized, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
         float[][] vectors = new float[tokenized.size()][];
         long padded = 0;
-        for (Batches.Batch batch : Batches.plan(tokenized.lengths(), maxBatchTokens, 256)) {
-            float[][] batchVectors = runBatch(tokenized, batch);
-            for (int k = 0; k < batch.indices().length; k++) {
-                vectors[batch.indices()[k]] = batchVectors[k];
+        List<Batches.Batch> batches = Batches.plan(tokenized.lengths(), maxBatchTokens, 256);
+        if (pool == null) {
+            for (Batches.Batch batch : batches) {
+                store(vectors, batch, runBatch(tokenized, batch));
+                padded += batch.paddedTokens();
+                onBatch.accept(batch.indices().length);
             }
-            padded += batch.paddedTokens();
+        } else {
+            List<java.util.concurrent.Future<float[][]>> results = new ArrayList<>();
+            for (Batches.Batch batch : batches) {
+                results.add(pool.submit(() -> runBatch(tokenized, batch)));
+            }
+            for (int b = 0; b < batches.size(); b++) {
+                store(vectors, batches.get(b), await(results.get(b)));
+                padded += batches.get(b).paddedTokens();
+                onBatch.accept(batches.get(b).indices().length);
+            }
         }
         return new Embedded(vectors, tokenized.fullLengths(), tokenized.truncated(), padded);
+    }
+
+    private static void store(float[][] vectors, Batches.Batch batch, float[][] batchVectors) {
+        for (int k = 0; k < batch.indices().length; k++) {
+            vectors[batch.indices()[k]] = batchVectors[k];
+        }
+    }
+
+    private static float[][] await(java.util.concurrent.Future<float[][]> result) {
+        try {
+            return result.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while embedding", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     private float[][] runBatch(Tokenized tokenized, Batches.Batch batch) {
@@ -241,7 +319,7 @@ public final class Encoder implements AutoCloseable {
                 array.setName(name);
                 input.add(array);
             }
-            NDList output = predictor.predict(input);
+            NDList output = predict(input);
             NDArray hidden = lastHiddenState(output);
             float[] flat = hidden.toFloatArray();
             int dim = (int) hidden.getShape().get(hidden.getShape().dimension() - 1);
@@ -258,6 +336,22 @@ public final class Encoder implements AutoCloseable {
         } catch (TranslateException e) {
             throw new IllegalStateException("Inference failed on a batch of " + rows + " x " + length + " tokens: "
                     + e.getMessage(), e);
+        }
+    }
+
+    /** Runs one batch on an idle predictor; each predictor serves one batch at a time. */
+    private NDList predict(NDList input) throws TranslateException {
+        Predictor<NDList, NDList> predictor;
+        try {
+            predictor = idle.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while waiting for a predictor", e);
+        }
+        try {
+            return predictor.predict(input);
+        } finally {
+            idle.add(predictor);
         }
     }
 
@@ -282,7 +376,10 @@ public final class Encoder implements AutoCloseable {
 
     @Override
     public void close() {
-        predictor.close();
+        if (pool != null) {
+            pool.shutdownNow();
+        }
+        predictors.forEach(Predictor::close);
         model.close();
         tokenizer.close();
     }

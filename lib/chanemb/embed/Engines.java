@@ -20,7 +20,9 @@ public final class Engines {
             }
             case "PyTorch" -> {
                 require("ai.djl.pytorch.engine.PtEngineProvider", "ai.djl.pytorch:pytorch-engine:0.36.0");
-                require("ai.djl.pytorch.jni.PyTorchLibrary", "ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0");
+                if (Engines.class.getClassLoader().getResource("jnilib/pytorch.properties") == null) {
+                    throw new UserException("embed.native-missing", engine, "ai.djl.pytorch:pytorch-jni:2.7.1-0.36.0");
+                }
                 if (Engines.class.getClassLoader().getResource("native/lib/pytorch.properties") == null) {
                     throw new UserException("embed.native-missing", engine,
                             "ai.djl.pytorch:pytorch-native-cpu:2.7.1 (classifier linux-x86_64)");

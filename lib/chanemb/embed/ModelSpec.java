@@ -93,7 +93,8 @@ public record ModelSpec(String id, Path dir, String engine, String modelFile, St
             }
         });
 
-        String modelFile = values.getOrDefault("model_file", guessModelFile(dir));
+        // Guessed only when not set: the guess fails in a folder without a usually named model file.
+        String modelFile = values.containsKey("model_file") ? values.get("model_file") : guessModelFile(dir);
         String engine = values.getOrDefault("engine", modelFile.endsWith(".onnx") ? "OnnxRuntime" : "PyTorch");
         String tokenizerFile = values.getOrDefault("tokenizer_file", "tokenizer.json");
         if (!Files.isRegularFile(dir.resolve(modelFile))) {

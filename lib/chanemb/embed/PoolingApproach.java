@@ -19,8 +19,8 @@ public final class PoolingApproach {
                          long postsTruncated) {
     }
 
-    public static Result pool(List<WindowsFile.Entry> windows, Path textsDir, Path cacheDir, int dimension,
-                              WindowPooling.Weights weights, double decay) {
+    public static Result pool(List<WindowsFile.Entry> windows, Path textsDir, Path windowsDir, Path cacheDir,
+                              int dimension, WindowPooling.Weights weights, double decay) {
         // Index: every (post id, window, position), sorted by post id.
         int total = windows.stream().mapToInt(w -> w.prevPostIds().length).sum();
         long[] postIds = new long[total];
@@ -50,7 +50,7 @@ public final class PoolingApproach {
         int[] truncated = new int[windows.size()];
         long[] distinct = new long[2];
         java.util.Map<Integer, double[]> weightsByCount = new java.util.HashMap<>();
-        PostVectors.forEach(textsDir, cacheDir, entry -> {
+        PostVectors.forEach(textsDir, windowsDir, cacheDir, entry -> {
             int at = Arrays.binarySearch(sortedIds, entry.postId());
             if (at < 0) {
                 return;

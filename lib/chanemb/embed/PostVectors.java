@@ -19,15 +19,21 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * The post-vector cache: one vector per (post id, text) for a given model, template and token
- * limit, kept across runs in {@code data/cache/post-vectors/<model>__<template hash>__<limit>/}.
+ * A vector cache: one vector per (id, text) for a given model, template and token limit, kept
+ * across runs in {@code data/cache/<kind>/<model>__<template hash>__<limit>/}. For the pooling
+ * approach the id is a post id, for the others an ad post or channel id.
  *
- * <p>A post shared by many windows is embedded once. An edited post gets a new vector, because
- * rows are matched on the MD5 of the text as well as the post id. Part files are only ever
- * added, each written whole, so a killed run loses at most the part in progress.
+ * <p>A post shared by many windows is embedded once. An edited text gets a new vector, because
+ * rows are matched on the MD5 of the text as well as the id. Part files are only ever added,
+ * each written whole, so a killed run loses at most the part in progress.
  */
 public final class PostVectors {
     public static final String COLUMNS = "post_id BIGINT, text_md5 VARCHAR, vector FLOAT[], tokens INTEGER, truncated BOOLEAN";
+
+    private static final String NO_INPUTS = "SELECT NULL::BIGINT AS id, NULL::VARCHAR AS text WHERE false";
+
+    /** Columns of an approach's input file: one text per id. */
+    public static final String INPUT_COLUMNS = "id BIGINT, text VARCHAR";
 
     private PostVectors() {
     }
@@ -38,7 +44,49 @@ public final class PostVectors {
     }
 
     public static Path dir(Path cacheRoot, ModelSpec spec) {
-        return cacheRoot.resolve("post-vectors").resolve(spec.cacheKey());
+        return dir(cacheRoot, "post-vectors", spec);
+    }
+
+    public static Path dir(Path cacheRoot, String kind, ModelSpec spec) {
+        return cacheRoot.resolve(kind).resolve(spec.cacheKey());
+    }
+
+    /**
+     * The inputs of the pooling approach: the posts with text that the windows contain. The texts
+     * store may hold more (posts of earlier windows); those are not embedded.
+     */
+    public static String postInputs(Path textsDir, Path windowsDir) {
+        if (Dataset.parts(textsDir).isEmpty() || Dataset.parts(windowsDir).isEmpty()) {
+            return NO_INPUTS;
+        }
+        return "SELECT post_id AS id, text FROM read_parquet(" + Dataset.glob(textsDir) + ") WHERE status = '"
+                + LoadTexts.OK + "' AND post_id IN (SELECT unnest(prev_post_ids) FROM read_parquet("
+                + Dataset.glob(windowsDir) + "))";
+    }
+
+    /** The inputs written by {@link #writeInputs}. */
+    public static String fileInputs(Path inputsDir) {
+        if (Dataset.parts(inputsDir).isEmpty()) {
+            return NO_INPUTS;
+        }
+        return "SELECT id, text FROM read_parquet(" + Dataset.glob(inputsDir) + ")";
+    }
+
+    /** Writes an approach's inputs (id, text) as a dataset, replacing what was there. */
+    public static void writeInputs(Path dir, java.util.Map<Long, String> texts) {
+        chanemb.Dataset.clear(dir);
+        try (PartWriter out = new PartWriter(dir, INPUT_COLUMNS, 0, 500_000)) {
+            for (var entry : texts.entrySet()) {
+                var row = out.row();
+                row.append(entry.getKey());
+                row.append(entry.getValue());
+                out.endRow();
+            }
+            Dataset.complete(dir, "embed-inputs", out.finish(), java.util.Map.of(), java.util.Map.of(),
+                    java.util.Map.of("inputs", texts.size()));
+        } catch (SQLException e) {
+            throw new IllegalStateException("Cannot write " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /**
@@ -47,19 +95,28 @@ public final class PostVectors {
      * @param chunkSize   texts tokenized and embedded together (sorted by length inside)
      * @param rowsPerPart vectors per cache part file
      */
-    public static Stats update(Encoder encoder, Path textsDir, Path cacheDir, int maxBatchTokens, int chunkSize,
-                               int rowsPerPart, String task) {
+    public static Stats update(TextEncoder encoder, Path textsDir, Path windowsDir, Path cacheDir, int maxBatchTokens,
+                               int chunkSize, int rowsPerPart, String task) {
+        return updateFrom(encoder, postInputs(textsDir, windowsDir), cacheDir, maxBatchTokens, chunkSize, rowsPerPart,
+                task);
+    }
+
+    /**
+     * Embeds every (id, text) row of {@code inputsSql}, a DuckDB query, that the cache lacks.
+     * Texts must not be empty: they come from posts with text or from non-empty layouts.
+     */
+    public static Stats updateFrom(TextEncoder encoder, String inputsSql, Path cacheDir, int maxBatchTokens,
+                                   int chunkSize, int rowsPerPart, String task) {
         long start = System.nanoTime();
-        long posts = countPostsWithText(textsDir);
-        String todo = "SELECT t.post_id, t.text FROM read_parquet(" + Dataset.glob(textsDir) + ") t"
-                + " WHERE t.status = '" + LoadTexts.OK + "'"
-                + (Dataset.parts(cacheDir).isEmpty() ? "" : " AND NOT EXISTS (SELECT 1 FROM read_parquet("
-                + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.post_id AND c.text_md5 = md5(t.text))");
+        long posts = count(inputsSql);
+        String todo = "SELECT t.id, t.text FROM (" + inputsSql + ") t"
+                + (Dataset.parts(cacheDir).isEmpty() ? "" : " WHERE NOT EXISTS (SELECT 1 FROM read_parquet("
+                + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.id AND c.text_md5 = md5(t.text))");
         long embedded = 0;
         long truncated = 0;
         long tokens = 0;
         long padded = 0;
-        int firstPart = nextPartIndex(cacheDir);
+        int firstPart = Dataset.nextPartIndex(cacheDir);
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
             long remaining;
             try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM (" + todo + ")")) {
@@ -70,7 +127,7 @@ public final class PostVectors {
                 return new Stats(posts, posts, 0, 0, 0, 0, (System.nanoTime() - start) / 1e9);
             }
             chanemb.Log.info("embed.posts-start", remaining, posts - remaining, encoder.spec().id());
-            try (Progress progress = Progress.start(task, "posts", remaining);
+            try (Progress progress = Progress.start(task, "inputs", remaining);
                  PartWriter out = new PartWriter(cacheDir, COLUMNS, firstPart, rowsPerPart);
                  ResultSet rs = statement.executeQuery(todo)) {
                 List<Long> ids = new ArrayList<>(chunkSize);
@@ -81,7 +138,7 @@ public final class PostVectors {
                     texts.add(rs.getString(2));
                     more = rs.next();
                     if (ids.size() == chunkSize || !more) {
-                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens);
+                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens, progress::advance);
                         for (int i = 0; i < ids.size(); i++) {
                             var row = out.row();
                             row.append(ids.get(i));
@@ -95,7 +152,6 @@ public final class PostVectors {
                         }
                         padded += result.paddedTokens();
                         embedded += ids.size();
-                        progress.advance(ids.size());
                         ids.clear();
                         texts.clear();
                     }
@@ -117,14 +173,18 @@ public final class PostVectors {
      * particular order. Each post comes once: its texts row is unique and the cache never holds
      * two rows of the same post and text.
      */
-    public static void forEach(Path textsDir, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
-        if (Dataset.parts(cacheDir).isEmpty() || Dataset.parts(textsDir).isEmpty()) {
+    public static void forEach(Path textsDir, Path windowsDir, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
+        forEachFrom(postInputs(textsDir, windowsDir), cacheDir, consumer);
+    }
+
+    /** Streams the cached vectors of the rows of {@code inputsSql} whose text is unchanged, in no particular order. */
+    public static void forEachFrom(String inputsSql, Path cacheDir, java.util.function.Consumer<Entry> consumer) {
+        if (Dataset.parts(cacheDir).isEmpty()) {
             return;
         }
         String sql = "SELECT c.post_id, c.vector, c.tokens, c.truncated"
                 + " FROM read_parquet(" + Dataset.glob(cacheDir) + ") c"
-                + " JOIN read_parquet(" + Dataset.glob(textsDir) + ") t"
-                + " ON t.post_id = c.post_id AND t.status = '" + LoadTexts.OK + "' AND c.text_md5 = md5(t.text)";
+                + " JOIN (" + inputsSql + ") t ON t.id = c.post_id AND c.text_md5 = md5(t.text)";
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
              ResultSet rs = statement.executeQuery(sql)) {
             while (rs.next()) {
@@ -156,13 +216,9 @@ public final class PostVectors {
         }
     }
 
-    private static long countPostsWithText(Path textsDir) {
-        if (Dataset.parts(textsDir).isEmpty()) {
-            return 0;
-        }
+    private static long count(String inputsSql) {
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
-             ResultSet rs = statement.executeQuery("SELECT count(*) FROM read_parquet(" + Dataset.glob(textsDir)
-                     + ") WHERE status = '" + LoadTexts.OK + "'")) {
+             ResultSet rs = statement.executeQuery("SELECT count(*) FROM (" + inputsSql + ")")) {
             rs.next();
             return rs.getLong(1);
         } catch (SQLException e) {
@@ -170,12 +226,4 @@ public final class PostVectors {
         }
     }
 
-    private static int nextPartIndex(Path dir) {
-        List<Path> parts = Dataset.parts(dir);
-        if (parts.isEmpty()) {
-            return 0;
-        }
-        String last = parts.get(parts.size() - 1).getFileName().toString();
-        return Integer.parseInt(last.substring(5, last.indexOf('.'))) + 1;
-    }
 }

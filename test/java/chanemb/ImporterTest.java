@@ -80,6 +80,22 @@ class ImporterTest {
     }
 
     @Test
+    void topicLabelsAreKept() throws Exception {
+        try (Database db = TestDatabase.fresh()) {
+            Importer.importFiles(db, SCHEMA, List.of(RESOURCES.resolve("news_channel.json")), Importer.AdRules.defaults());
+
+            try (Connection c = db.connect(); Statement s = c.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT category FROM parse.posts_metadata ORDER BY post_id")) {
+                List<String> labels = new java.util.ArrayList<>();
+                while (rs.next()) {
+                    labels.add(rs.getString(1));
+                }
+                assertThat(labels).containsExactly("science", "advertisement", "other");
+            }
+        }
+    }
+
+    @Test
     void nulIsRemovedBeforePostgres() throws Exception {
         try (Database db = TestDatabase.fresh()) {
             Importer.Result result = Importer.importFiles(db, SCHEMA, List.of(RESOURCES.resolve("desktop_channel.json")),

@@ -50,6 +50,7 @@ class LoadTextsTest {
             LoadTexts.Result result = LoadTexts.run(db, SCHEMA, windows, dir.resolve("texts"), new LoadTexts.Options(7, 14));
 
             assertThat(result.posts()).isEqualTo(30);
+            assertThat(result.fetched()).isEqualTo(30);
             assertThat(result.missing()).as("ids 21..30 have no content row").isEqualTo(10);
             assertThat(result.empty()).as("blank or NULL texts").isEqualTo(8);
             assertThat(result.ok()).isEqualTo(12);
@@ -66,24 +67,25 @@ class LoadTextsTest {
             LoadTexts.Options options = new LoadTexts.Options(10, 25);
             LoadTexts.run(db, SCHEMA, windows, out, options);
 
-            // Simulate a kill during part 2: its file is gone, a half-written temporary file and
-            // no manifest are left behind.
+            // Simulate a kill while part 2 was written: its file is gone, a half-written temporary
+            // file and no manifest are left behind.
             Files.delete(Dataset.partPath(out, 2));
-            Files.writeString(out.resolve("part-00002.parquet.tmp"), "PAR1 half");
+            Files.writeString(out.resolve("part-00004.parquet.tmp"), "PAR1 half");
             Files.delete(Dataset.manifestPath(out));
 
             LoadTexts.Result result = LoadTexts.run(db, SCHEMA, windows, out, options);
 
-            assertThat(result.partsReused()).isEqualTo(3);
-            assertThat(result.partsWritten()).isEqualTo(1);
+            assertThat(result.reused()).isEqualTo(75);
+            assertThat(result.fetched()).isEqualTo(25);
             assertThat(Dataset.isComplete(out)).isTrue();
+            assertThat(Files.exists(out.resolve("part-00004.parquet.tmp"))).isFalse();
             assertThat(countRows(out)).isEqualTo(100);
             assertThat(readTexts(out)).hasSize(100);
         }
     }
 
     @Test
-    void changedWindowsStartOver() throws Exception {
+    void newWindowsFetchOnlyNewPosts() throws Exception {
         try (Database db = TestDatabase.fresh()) {
             insertTexts(db, 50, id -> "пост " + id);
             Path out = dir.resolve("texts");
@@ -91,8 +93,40 @@ class LoadTextsTest {
 
             LoadTexts.Result result = LoadTexts.run(db, SCHEMA, writeWindows(50, 10), out, new LoadTexts.Options(10, 20));
 
-            assertThat(result.partsReused()).isZero();
+            assertThat(result.fetched()).isEqualTo(10);
+            assertThat(result.reused()).isEqualTo(40);
+            assertThat(result.ok()).isEqualTo(50);
             assertThat(countRows(out)).isEqualTo(50);
+        }
+    }
+
+    @Test
+    void unchangedWindowsFetchNothing() throws Exception {
+        try (Database db = TestDatabase.fresh()) {
+            insertTexts(db, 30, id -> "пост " + id);
+            Path out = dir.resolve("texts");
+            Path windows = writeWindows(30, 10);
+            LoadTexts.run(db, SCHEMA, windows, out, LoadTexts.Options.defaults());
+
+            LoadTexts.Result again = LoadTexts.run(db, SCHEMA, windows, out, LoadTexts.Options.defaults());
+
+            assertThat(again.fetched()).isZero();
+            assertThat(again.ok()).isEqualTo(30);
+        }
+    }
+
+    @Test
+    void refreshFetchesEverythingAgain() throws Exception {
+        try (Database db = TestDatabase.fresh()) {
+            insertTexts(db, 30, id -> "пост " + id);
+            Path out = dir.resolve("texts");
+            Path windows = writeWindows(30, 10);
+            LoadTexts.run(db, SCHEMA, windows, out, LoadTexts.Options.defaults());
+
+            LoadTexts.Result again = LoadTexts.run(db, SCHEMA, windows, out, new LoadTexts.Options(10_000, 200_000, true));
+
+            assertThat(again.fetched()).isEqualTo(30);
+            assertThat(countRows(out)).isEqualTo(30);
         }
     }
 

@@ -34,11 +34,14 @@ class PrevPostsDbTest {
             f.postWithoutContent(7, 5, t.plusSeconds(6));
             f.post(8, 5, t.plusSeconds(7), "");
             f.post(9, 5, t.plusSeconds(8), "\u2800\u3164");
-            f.ad(10, 5, t.plusSeconds(9));
+            // Longer than the 64-character prefix that is tested first.
+            f.post(11, 5, t.plusSeconds(9), "\u200B".repeat(100) + "видимый");
+            f.post(12, 5, t.plusSeconds(10), " \u2060".repeat(100));
+            f.ad(10, 5, t.plusSeconds(11));
 
             List<Windows.Window> windows = windows(f, Windows.Options.ofSize(3));
 
-            assertThat(windows.get(0).prevPostIds()).containsExactly(1, 2);
+            assertThat(windows.get(0).prevPostIds()).containsExactly(1, 2, 11);
         }
     }
 

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every script as a command-line program: exit code, standard output, standard error. */
 class ScriptsTest {
     private static final List<String> SCRIPTS = List.of("import_posts", "find_prev_posts", "load_texts", "embed", "upload",
-            "pipeline", "sql");
+            "pipeline", "sql", "download_model");
 
     @TempDir
     Path dir;
@@ -88,13 +88,13 @@ class ScriptsTest {
         assertThat(texts.stdout().strip()).isEqualTo(Path.of(data, "texts").toString());
         assertThat(vectors.exitCode()).as(vectors.toString()).isZero();
         assertThat(vectors.stdout().strip()).isEqualTo(Path.of(data, "embeddings", "pooling-mean__e5-small-v2-q").toString());
-        assertThat(vectors.stderr()).contains("Embeddings: 4 of 4 ad posts have a vector (0 empty windows");
+        assertThat(vectors.stderr()).contains("Embeddings (pooling-mean): 4 of 4 ad posts have a vector, 0 have none");
         assertThat(uploaded.exitCode()).as(uploaded.toString()).isZero();
         assertThat(uploaded.stdout().strip()).isEqualTo("embeddings.summary_channel_emb.pooling_mean__e5_small_v2_q");
         assertThat(pipeline.exitCode()).as(pipeline.toString()).isZero();
         assertThat(pipeline.stdout()).contains("Vectors are in embeddings.summary_channel_emb.pooling_mean__e5_small_v2_q")
                 .contains("SELECT id, array_length(pooling_mean__e5_small_v2_q, 1)");
-        assertThat(pipeline.stderr()).contains("== embed").contains("0 posts embedded, 5 taken from the cache");
+        assertThat(pipeline.stderr()).contains("== embed").contains("0 inputs embedded, 5 taken from the cache");
         assertThat(vectorCount(url)).isEqualTo(4);
     }
 

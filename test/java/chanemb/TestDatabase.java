@@ -23,6 +23,7 @@ public final class TestDatabase {
     private static final AtomicInteger COUNTER = new AtomicInteger();
     private static String adminUrl;
     private static EmbeddedPostgres embedded;
+    private static final java.util.List<String> CREATED = new java.util.ArrayList<>();
 
     private TestDatabase() {
     }
@@ -88,7 +89,24 @@ public final class TestDatabase {
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot create test database: " + e.getMessage(), e);
         }
+        synchronized (CREATED) {
+            if (CREATED.isEmpty() && embedded == null) {
+                Runtime.getRuntime().addShutdownHook(new Thread(TestDatabase::dropCreated));
+            }
+            CREATED.add(name);
+        }
         return replaceDatabase(adminUrl(), name);
+    }
+
+    /** Drops the databases this JVM created on an external server, so they do not pile up. */
+    private static void dropCreated() {
+        try (Connection c = DriverManager.getConnection(adminUrl()); Statement s = c.createStatement()) {
+            for (String name : CREATED) {
+                s.execute("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+            }
+        } catch (SQLException e) {
+            // The server may already be gone when the JVM exits; nothing else to clean up then.
+        }
     }
 
     /** Opens a fresh database through the same code path users take (db.url). */

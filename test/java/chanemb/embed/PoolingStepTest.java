@@ -32,11 +32,13 @@ class PoolingStepTest {
         Path cache = dir.resolve("cache");
         ModelSpec spec = TestModels.bundled();
 
+        Path windowsDir = writeWindows(windows);
         PostVectors.Stats stats;
         try (Encoder encoder = Encoder.load(spec)) {
-            stats = PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
+            stats = PostVectors.update(encoder, texts, windowsDir, cache, 8192, 16, 100, "test");
         }
-        PoolingApproach.Result result = PoolingApproach.pool(windows, texts, cache, 384, WindowPooling.Weights.MEAN, 1);
+        PoolingApproach.Result result = PoolingApproach.pool(windows, texts, windowsDir, cache, 384,
+                WindowPooling.Weights.MEAN, 1);
 
         assertThat(stats.embedded()).as("only posts with text reach the model").isEqualTo(2);
         assertThat(result.rows().get(0).vector()).isNotNull();
@@ -51,10 +53,11 @@ class PoolingStepTest {
     void secondRunTakesEveryPostFromTheCache() throws Exception {
         Path texts = writeTexts(new Object[][] {{1L, "первый", LoadTexts.OK}, {2L, "второй", LoadTexts.OK}});
         Path cache = dir.resolve("cache");
+        Path windows = writeWindows(List.of(new WindowsFile.Entry(9, 1, new long[] {1, 2})));
 
         try (Encoder encoder = Encoder.load(TestModels.bundled())) {
-            PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
-            PostVectors.Stats again = PostVectors.update(encoder, texts, cache, 8192, 16, 100, "test");
+            PostVectors.update(encoder, texts, windows, cache, 8192, 16, 100, "test");
+            PostVectors.Stats again = PostVectors.update(encoder, texts, windows, cache, 8192, 16, 100, "test");
 
             assertThat(again.embedded()).isZero();
             assertThat(again.reused()).isEqualTo(2);
@@ -64,17 +67,38 @@ class PoolingStepTest {
     @Test
     void editedPostIsEmbeddedAgain() throws Exception {
         Path cache = dir.resolve("cache");
+        Path windows = writeWindows(List.of(new WindowsFile.Entry(9, 1, new long[] {1})));
         try (Encoder encoder = Encoder.load(TestModels.bundled())) {
-            PostVectors.update(encoder, writeTexts(new Object[][] {{1L, "старый текст", LoadTexts.OK}}), cache, 8192, 16, 100, "t");
+            PostVectors.update(encoder, writeTexts(new Object[][] {{1L, "старый текст", LoadTexts.OK}}), windows, cache,
+                    8192, 16, 100, "t");
 
             PostVectors.Stats edited = PostVectors.update(encoder,
-                    writeTexts(new Object[][] {{1L, "новый текст", LoadTexts.OK}}), cache, 8192, 16, 100, "t");
+                    writeTexts(new Object[][] {{1L, "новый текст", LoadTexts.OK}}), windows, cache, 8192, 16, 100, "t");
 
             assertThat(edited.embedded()).isEqualTo(1);
         }
     }
 
     private int datasets;
+
+    private Path writeWindows(List<WindowsFile.Entry> windows) {
+        Path out = dir.resolve("windows-" + datasets++);
+        chanemb.PrevPosts.write(out, windows.stream().map(w -> new chanemb.Windows.Window(w.adPostId(), w.channelId(), 0,
+                w.prevPostIds())).toList(), Map.of(), Map.of());
+        return out;
+    }
+
+    @Test
+    void postsOutsideTheWindowsAreNotEmbedded() throws Exception {
+        Path texts = writeTexts(new Object[][] {{1L, "в окне", LoadTexts.OK}, {2L, "из старого окна", LoadTexts.OK}});
+        Path windows = writeWindows(List.of(new WindowsFile.Entry(9, 1, new long[] {1})));
+
+        try (Encoder encoder = Encoder.load(TestModels.bundled())) {
+            PostVectors.Stats stats = PostVectors.update(encoder, texts, windows, dir.resolve("cache"), 8192, 16, 100, "t");
+
+            assertThat(stats.embedded()).isEqualTo(1);
+        }
+    }
 
     private Path writeTexts(Object[][] rows) throws Exception {
         Path out = dir.resolve("texts-" + datasets++);
