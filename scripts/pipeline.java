@@ -87,7 +87,7 @@ public class pipeline implements Callable<Integer> {
 
         // One database for every step: the embedded server starts once and stays up until the end.
         try (Database db = Database.open(config)) {
-            // A target column of another type or dimension stops the run here, before any model call.
+            // A target column of another type or dimension stops the run here, before any step runs.
             if (steps.contains("embed") && steps.contains("upload")) {
                 checkUploadTarget(config, db);
             }
