@@ -92,7 +92,7 @@ public class prev_posts_bench implements Callable<Integer> {
                 ads = PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
                 read = Measure.start();
                 try (Progress progress = Progress.start("read keys", "posts", -1)) {
-                    keys = PrevPosts.readTextPostKeys(connection, schema, 0, progress);
+                    keys = PrevPosts.readTextPostKeys(connection, schema, ads, 0, progress);
                 }
                 read.close();
             }
@@ -119,8 +119,8 @@ public class prev_posts_bench implements Callable<Integer> {
                 Windows.PostKeys again;
                 try (Connection connection = db.connect();
                      Progress progress = Progress.start("read keys again", "posts", -1)) {
-                    PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
-                    again = PrevPosts.readTextPostKeys(connection, schema, 0, progress);
+                    PrevPosts.AdPosts adsAgain = PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
+                    again = PrevPosts.readTextPostKeys(connection, schema, adsAgain, 0, progress);
                 }
                 KeysCopy copy = KeysCopy.of(again);
                 Measure ours = Measure.start();
