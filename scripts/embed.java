@@ -110,6 +110,9 @@ public class embed implements Callable<Integer> {
         Map<Long, ChannelProfiles.Profile> profiles = needsProfiles() ? readProfiles(config, windows) : Map.of();
         Map<String, String> inputs = new LinkedHashMap<>();
         inputs.put("windows", windowsManifest.contentHash());
+        if (needsProfiles()) {
+            inputs.put("profiles", ChannelProfiles.hash(profiles));
+        }
         Log.info("embed.start", windows.size(), spec.id(), spec.maxTokens(), spec.pooling().name().toLowerCase(),
                 spec.templateHash());
 

@@ -17,6 +17,7 @@ import chanemb.Cli;
 import chanemb.CommonOptions;
 import chanemb.Config;
 import chanemb.Database;
+import chanemb.Dataset;
 import chanemb.Dates;
 import chanemb.Log;
 import chanemb.PrevPosts;
@@ -41,8 +42,8 @@ public class find_prev_posts implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = {"-n", "--window-size"}, defaultValue = "10", paramLabel = "N")
-    int windowSize;
+    @Option(names = {"-n", "--window-size"}, paramLabel = "N")
+    Integer windowSize;
 
     @Option(names = "--exclude-ad-posts")
     boolean excludeAdPosts;
@@ -72,13 +73,17 @@ public class find_prev_posts implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = common.config();
-        Windows.Options options = windowOptions();
+        Windows.Options options = windowOptions(config);
         PrevPosts.Selection selection = selection();
         Path out = output != null ? output : config.dataDir().resolve("windows");
 
         try (Database db = Database.open(config); Connection connection = db.connect()) {
             SourceSchema schema = SourceSchema.from(config);
             PrevPosts.useSourceZone(connection, config);
+
+            // 0. A fingerprint of the source tables, taken first: rows added while this step reads
+            //    change it, so a later run sees them.
+            String fingerprint = PrevPosts.sourceFingerprint(connection, schema);
 
             // 1. The ad posts to compute windows for.
             PrevPosts.AdPosts ads = PrevPosts.selectAdPosts(connection, schema, selection);
@@ -97,15 +102,21 @@ public class find_prev_posts implements Callable<Integer> {
 
             // 4. One output row per ad post, empty windows included.
             Map<String, Object> counts = counts(windows, ads.skipped(), textPosts, channels);
-            PrevPosts.write(out, windows, params(options, selection), counts);
+            Dataset.Manifest manifest = PrevPosts.write(out, windows, params(options, selection),
+                    Map.of("source", fingerprint), counts);
             System.out.println(out);
             Log.info("prev.summary", windows.size(), counts.get("empty_windows"), counts.get("short_windows"),
                     counts.get("prev_posts"), counts.get("distinct_prev_posts"), ads.skipped(), textPosts);
+            if (manifest.counts().containsKey("new_windows")) {
+                Log.info("prev.changes", manifest.counts().get("new_windows"), manifest.counts().get("changed_windows"),
+                        manifest.counts().get("unchanged_windows"), manifest.counts().get("removed_windows"));
+            }
         }
         return Cli.OK;
     }
 
-    private Windows.Options windowOptions() {
+    private Windows.Options windowOptions(Config config) {
+        int size = windowSize != null ? windowSize : windowSizeSetting(config);
         long maxAgeMicros = 0;
         if (maxAgeDays != null) {
             if (maxAgeDays <= 0) {
@@ -113,7 +124,17 @@ public class find_prev_posts implements Callable<Integer> {
             }
             maxAgeMicros = Math.round(maxAgeDays * 86_400_000_000.0);
         }
-        return new Windows.Options(windowSize, excludeAdPosts, maxAgeMicros);
+        return new Windows.Options(size, excludeAdPosts, maxAgeMicros);
+    }
+
+    /** The {@code windows.size} setting, checked. */
+    static int windowSizeSetting(Config config) {
+        String value = config.get("windows.size");
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new UserException("prev.invalid-window-size-setting", value, Config.envName("windows.size"));
+        }
     }
 
     private PrevPosts.Selection selection() throws Exception {
@@ -150,7 +171,8 @@ public class find_prev_posts implements Callable<Integer> {
 
     private Map<String, Object> counts(List<Windows.Window> windows, long skipped, int textPosts, int channels) {
         long empty = windows.stream().filter(w -> w.count() == 0).count();
-        long shortWindows = windows.stream().filter(w -> w.count() > 0 && w.count() < windowSize).count();
+        int size = windowSize != null ? windowSize : windowSizeSetting(common.config());
+        long shortWindows = windows.stream().filter(w -> w.count() > 0 && w.count() < size).count();
         long prevPosts = windows.stream().mapToLong(Windows.Window::count).sum();
         long distinct = windows.stream().flatMapToLong(w -> java.util.Arrays.stream(w.prevPostIds())).distinct().count();
         Map<String, Object> counts = new LinkedHashMap<>();

@@ -44,4 +44,12 @@ public final class ChannelProfiles {
         }
         return profiles;
     }
+
+    /** SHA-256 over the profiles in channel order, so a run can tell that a title or description changed. */
+    public static String hash(Map<Long, Profile> profiles) {
+        StringBuilder text = new StringBuilder();
+        new java.util.TreeMap<>(profiles).forEach((id, profile) -> text.append(id).append('\u0001')
+                .append(profile.title()).append('\u0001').append(profile.about()).append('\u0002'));
+        return Dataset.sha256(text.toString());
+    }
 }

@@ -81,6 +81,11 @@ public final class Config {
         d.put("llm.price.batch-factor", "0.5");
         d.put("target.column", null);
         d.put("target.column-type", "float4[]");
+        d.put("pipeline.steps", "find_prev_posts,load_texts,summarize,embed,upload");
+        d.put("pipeline.approaches", "pooling-mean");
+        d.put("windows.size", "10");
+        d.put("embed.model", null);
+        d.put("embed.long-model", null);
         return Collections.unmodifiableMap(d);
     }
 

@@ -26,6 +26,8 @@ import java.util.Map;
 public final class Dataset {
     public static final String MANIFEST = "_manifest.json";
     public static final int FORMAT_VERSION = 1;
+    /** Key, in a manifest's counts, of the hash of the output's rows. */
+    public static final String CONTENT_HASH = "content_sha256";
 
     private Dataset() {
     }
@@ -41,9 +43,17 @@ public final class Dataset {
     public record Manifest(String step, int formatVersion, String created, long rows, List<Part> parts,
                            Map<String, Object> params, Map<String, String> inputs, Map<String, Object> counts) {
 
-        /** Hash of this manifest's content (parts and parameters), for downstream manifests. */
+        /**
+         * Hash of this manifest's content (parts and parameters), for downstream manifests. A
+         * step that records the hash of its rows as {@value Dataset#CONTENT_HASH} in its counts gets a
+         * hash that does not depend on how the rows were split into files, so the same rows
+         * written again leave later steps current.
+         */
         public String contentHash() {
             StringBuilder text = new StringBuilder(step).append('|').append(params).append('|');
+            if (counts != null && counts.get(CONTENT_HASH) instanceof String rowsHash) {
+                return sha256(text.append(rowsHash).toString());
+            }
             for (Part part : parts) {
                 text.append(part.file()).append(':').append(part.sha256()).append(';');
             }

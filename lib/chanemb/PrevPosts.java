@@ -238,8 +238,22 @@ public final class PrevPosts {
     }
 
     /** Writes the windows as one dataset, replacing what was there. */
+    /** Writes the windows with no recorded inputs; see {@link #write(Path, List, Map, Map, Map)}. */
     public static Dataset.Manifest write(Path dir, List<Windows.Window> windows, Map<String, Object> params,
                                          Map<String, Object> counts) {
+        return write(dir, windows, params, Map.of(), counts);
+    }
+
+    /**
+     * Writes the windows, replacing the folder's content. The counts gain the hash of the rows
+     * ({@link Dataset#CONTENT_HASH}) and, when the folder held complete windows before, how many
+     * windows are new, changed, unchanged or gone since then: later steps redo only the first two.
+     */
+    public static Dataset.Manifest write(Path dir, List<Windows.Window> windows, Map<String, Object> params,
+                                         Map<String, String> inputs, Map<String, Object> counts) {
+        Map<String, Object> allCounts = new LinkedHashMap<>(counts);
+        allCounts.putAll(compareWithPrevious(dir, windows));
+        allCounts.put(Dataset.CONTENT_HASH, contentHash(windows));
         Dataset.clear(dir);
         try (PartWriter out = new PartWriter(dir, COLUMNS, 0, 1_000_000)) {
             for (Windows.Window window : windows) {
@@ -252,9 +266,83 @@ public final class PrevPosts {
                 out.endRow();
             }
             List<Dataset.Part> parts = out.finish();
-            return Dataset.complete(dir, "find_prev_posts", parts, params, Map.of(), counts);
+            return Dataset.complete(dir, "find_prev_posts", parts, params, inputs, allCounts);
         } catch (SQLException e) {
             throw new IllegalStateException("Cannot write windows: " + e.getMessage(), e);
+        }
+    }
+
+    /** SHA-256 over every window's ad post, channel, date and previous post ids, in order. */
+    static String contentHash(List<Windows.Window> windows) {
+        java.security.MessageDigest digest = sha256();
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8 * (4 + 64));
+        for (Windows.Window window : windows) {
+            buffer.clear();
+            buffer.putLong(window.adPostId()).putLong(window.channelId()).putLong(window.adPostDateMicros())
+                    .putLong(window.count());
+            digest.update(buffer.array(), 0, buffer.position());
+            for (long id : window.prevPostIds()) {
+                buffer.clear();
+                buffer.putLong(id);
+                digest.update(buffer.array(), 0, 8);
+            }
+        }
+        return java.util.HexFormat.of().formatHex(digest.digest());
+    }
+
+    /** Counts of new, changed, unchanged and removed windows against the folder's complete windows, if any. */
+    static Map<String, Object> compareWithPrevious(Path dir, List<Windows.Window> windows) {
+        Map<String, Object> counts = new LinkedHashMap<>();
+        if (!Dataset.isComplete(dir)) {
+            return counts;
+        }
+        java.util.HashMap<Long, long[]> previous = new java.util.HashMap<>();
+        for (WindowsFile.Entry entry : WindowsFile.read(dir)) {
+            previous.put(entry.adPostId(), entry.prevPostIds());
+        }
+        long added = 0;
+        long changed = 0;
+        long unchanged = 0;
+        for (Windows.Window window : windows) {
+            long[] before = previous.remove(window.adPostId());
+            if (before == null) {
+                added++;
+            } else if (java.util.Arrays.equals(before, window.prevPostIds())) {
+                unchanged++;
+            } else {
+                changed++;
+            }
+        }
+        counts.put("new_windows", added);
+        counts.put("changed_windows", changed);
+        counts.put("unchanged_windows", unchanged);
+        counts.put("removed_windows", (long) previous.size());
+        return counts;
+    }
+
+    /**
+     * A cheap fingerprint of the source tables: row counts and highest ids of posts and ad posts,
+     * the latest ad post date, and the highest id of post contents. Windows computed under the same fingerprint
+     * and options are current. Appended and deleted rows change it; a post edited in place does
+     * not, so a user who edits history reruns find_prev_posts by hand. Content rows are not
+     * counted because counting them reads every text (tens of gigabytes at full scale).
+     */
+    public static String sourceFingerprint(Connection connection, SourceSchema s) throws SQLException {
+        String sql = "SELECT (SELECT count(*) || ':' || coalesce(max(" + s.postId() + ")::text, '-') FROM "
+                + s.posts().sql() + "), (SELECT coalesce(max(" + s.contentId() + ")::text, '-') FROM " + s.content().sql()
+                + "), (SELECT count(*) || ':' || coalesce(max(" + s.adId() + ")::text, '-') || ':' || coalesce(max("
+                + s.adDate() + ")::text, '-') FROM " + s.ads().sql() + ")";
+        try (Statement statement = connection.createStatement(); ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return "posts=" + rs.getString(1) + ";content=" + rs.getString(2) + ";ads=" + rs.getString(3);
+        }
+    }
+
+    private static java.security.MessageDigest sha256() {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256");
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -16,6 +16,9 @@ public final class Progress implements AutoCloseable {
     private static final long PLAIN_INTERVAL_NANOS = Duration.ofSeconds(envSeconds()).toNanos();
     private static final long TERMINAL_INTERVAL_NANOS = Duration.ofMillis(500).toNanos();
 
+    /** Prefix of every progress line, such as "[3/7]" while the pipeline runs its third of seven steps. */
+    private static volatile String stage = "";
+
     private final String task;
     private final String unit;
     private final long total;
@@ -40,6 +43,11 @@ public final class Progress implements AutoCloseable {
      */
     public static Progress start(String task, String unit, long total) {
         return new Progress(task, unit, total);
+    }
+
+    /** Sets the prefix of later progress lines; an empty string removes it. */
+    public static void stage(String prefix) {
+        stage = prefix == null || prefix.isEmpty() ? "" : prefix + " ";
     }
 
     public void advance(long n) {
@@ -72,9 +80,9 @@ public final class Progress implements AutoCloseable {
         if (total > 0) {
             double share = 100.0 * count / total;
             String eta = rate > 0 && count < total ? formatDuration((total - count) / rate) : "0s";
-            line = Messages.get("progress.known", task, count, total, share, unit, rate, eta);
+            line = Messages.get("progress.known", stage + task, count, total, share, unit, rate, eta);
         } else {
-            line = Messages.get("progress.unknown", task, count, unit, rate, formatDuration(seconds));
+            line = Messages.get("progress.unknown", stage + task, count, unit, rate, formatDuration(seconds));
         }
         if (TERMINAL) {
             out.print("\r" + line + (last ? "\n" : ""));

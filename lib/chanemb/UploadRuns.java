@@ -98,6 +98,31 @@ public final class UploadRuns {
         }
     }
 
+    /**
+     * The run that last wrote the target column, when its input had the given manifest hash:
+     * then uploading that input again would change nothing. Empty when the column has no
+     * recorded run, or its last run had another input.
+     */
+    public static java.util.Optional<UUID> lastRunWithInput(Database db, UploadTarget target, String inputHash) {
+        if (!db.tableExists(new Sql.Table(target.table().schema(), RUNS)) || !db.tableExists(target.table())) {
+            return java.util.Optional.empty();
+        }
+        String sql = "SELECT run_id, input_hash FROM " + runs(target.table().schema())
+                + " WHERE table_name = ? AND column_name = ? ORDER BY finished_at DESC LIMIT 1";
+        try (Connection connection = db.connect(); PreparedStatement query = connection.prepareStatement(sql)) {
+            query.setString(1, target.table().name());
+            query.setString(2, target.column());
+            try (java.sql.ResultSet rs = query.executeQuery()) {
+                if (rs.next() && inputHash.equals(rs.getString(2))) {
+                    return java.util.Optional.of(rs.getObject(1, UUID.class));
+                }
+            }
+        } catch (SQLException e) {
+            throw new UserException(e, "upload.runs-query-failed", runs(target.table().schema()), e.getMessage());
+        }
+        return java.util.Optional.empty();
+    }
+
     private static String param(Dataset.Manifest manifest, String key) {
         Object value = manifest.params().get(key);
         return value == null ? null : value.toString();

@@ -191,7 +191,8 @@ public final class Approaches {
     }
 
     /**
-     * Reads the summarize step's JSONL: the last record with status "ok" per ad post wins. An
+     * Reads the summarize step's JSONL: the last record of each ad post wins, and gives a summary
+     * when its status is "ok". An
      * unfinished last line (a run still writing, or killed) is ignored.
      */
     public static Map<Long, String> readSummaries(Path jsonl) {
@@ -216,8 +217,12 @@ public final class Approaches {
                     }
                     break;
                 }
+                // The last record of an ad post wins: a window summarized again after it changed
+                // replaces the old summary, and a failure leaves the ad post without one.
                 if ("ok".equals(record.path("status").asText()) && record.path("summary").isTextual()) {
                     summaries.put(record.path("ad_post_id").asLong(), Texts.repair(record.path("summary").asText(), null));
+                } else {
+                    summaries.remove(record.path("ad_post_id").asLong());
                 }
             }
         } catch (IOException e) {

@@ -51,9 +51,34 @@ public class EncoderOptions {
         return maxBatchTokens;
     }
 
-    /** The model folder: the one given, else the bundled model, installed on first use. */
+    /**
+     * The model folder: the one given, else the {@code embed.model} setting, else the bundled
+     * model, installed on first use.
+     */
     public Path modelDir(Config config) {
-        return modelDir != null ? modelDir : BundledModel.install(config.path("models.dir"));
+        if (modelDir != null) {
+            return modelDir;
+        }
+        return config.find("embed.model").isPresent() ? config.path("embed.model")
+                : BundledModel.install(config.path("models.dir"));
+    }
+
+    /** A copy of these options with another model folder, for a step that uses a second model. */
+    public EncoderOptions withModel(Path otherModelDir) {
+        EncoderOptions copy = new EncoderOptions();
+        copy.modelDir = otherModelDir;
+        copy.maxBatchTokens = maxBatchTokens;
+        copy.parallelBatches = parallelBatches;
+        copy.threadsPerBatch = threadsPerBatch;
+        copy.remoteUrl = remoteUrl;
+        copy.remoteApi = remoteApi;
+        copy.remoteModel = remoteModel;
+        copy.remoteInput = remoteInput;
+        copy.concurrency = concurrency;
+        copy.remoteBatchSize = remoteBatchSize;
+        copy.remoteTimeoutSeconds = remoteTimeoutSeconds;
+        copy.remoteRetries = remoteRetries;
+        return copy;
     }
 
     /** Reads the model's specification without loading it. */

@@ -14,6 +14,7 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -283,8 +284,11 @@ public final class SummarizeStep {
         int taken = 0;
         for (WindowsFile.Entry window : windows) {
             SummaryRecord previous = last.get(window.adPostId());
-            boolean todo = previous == null ? !options.retryFailed()
-                    : !previous.isOk() && (previous.isRetryable() || options.retryFailed());
+            // A window that changed since its record (new or removed previous posts) is summarized again.
+            boolean changed = previous != null && previous.postIds() != null
+                    && !previous.postIds().equals(Arrays.stream(window.prevPostIds()).boxed().toList());
+            boolean todo = changed || (previous == null ? !options.retryFailed()
+                    : !previous.isOk() && (previous.isRetryable() || options.retryFailed()));
             if (!todo) {
                 done += previous != null ? 1 : 0;
                 continue;

@@ -66,7 +66,7 @@ class UploadScriptTest {
         assertThat(run.stderr()).contains("Checking the upload target embeddings.summary_channel_emb"
                 + ".pooling_mean__e5_small_v2_q before embedding")
                 .contains("holds vectors of 1,024 dimensions, the vectors to write have 384")
-                .doesNotContain("== find_prev_posts").doesNotContain("== embed");
+                .doesNotContain("] find_prev_posts").doesNotContain("] embed");
         assertThat(Files.exists(data.resolve("windows"))).isFalse();
         assertThat(Files.exists(data.resolve("embeddings"))).isFalse();
     }
