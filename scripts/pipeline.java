@@ -174,7 +174,9 @@ public class pipeline implements Callable<Integer> {
     /** The stages of this run, from the options and the pipeline.* settings, checked. */
     private List<Stage> plan(Config config) {
         List<String> chosenSteps = steps != null ? steps : split(config.get("pipeline.steps"));
-        List<String> chosenApproaches = approaches != null ? approaches : split(config.get("pipeline.approaches"));
+        // "pooling" is what embed --approach calls mean pooling; the pipeline takes it too.
+        List<String> chosenApproaches = (approaches != null ? approaches : split(config.get("pipeline.approaches")))
+                .stream().map(a -> a.equals("pooling") ? "pooling-mean" : a).distinct().toList();
         for (String step : chosenSteps) {
             if (!STEPS.contains(step)) {
                 throw new UserException("pipeline.unknown-step", step, String.join(", ", STEPS));

@@ -67,7 +67,16 @@ public class Bootstrap {
 
     private static void download(HttpClient http, URI uri, Path to) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(5)).GET().build();
-        HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        HttpResponse<InputStream> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        } catch (IOException e) {
+            // No connection at all: say what was tried and how to fix it, without a stack trace.
+            System.err.println("[jbang] Cannot download " + uri + ": " + e + ". Check the network, or set"
+                    + " CHANEMB_MAVEN_REPO to a reachable Maven mirror, or install JBang and put it on the PATH.");
+            System.exit(1);
+            return;
+        }
         if (response.statusCode() != 200) {
             throw new IOException("Download of " + uri + " failed with HTTP " + response.statusCode()
                     + ". Check the network, or set CHANEMB_MAVEN_REPO to a reachable Maven mirror.");
