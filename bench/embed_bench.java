@@ -31,6 +31,7 @@ import chanemb.Cli;
 import chanemb.CommonOptions;
 import chanemb.Importer;
 import chanemb.Texts;
+import chanemb.UserException;
 import chanemb.bench.Measure;
 import chanemb.embed.Batches;
 import chanemb.embed.BundledModel;
@@ -61,29 +62,27 @@ import picocli.CommandLine.Option;
  * Texts are cut beforehand to at most 500 tokens, so no engine cuts or splits them and all three
  * process the same tokens (LangChain4j would otherwise split a long text into several inputs).
  */
-@Command(name = "embed_bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Benchmark our encoder against LangChain4j and an ideal no-padding rate on real posts.")
+@Command(name = "embed_bench", mixinStandardHelpOptions = true, sortOptions = false)
 public class embed_bench implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--posts", defaultValue = "../shared/data/telegram-news/raw",
-            description = "Folder of telegram-news JSON files. Default: ../shared/data/telegram-news/raw.")
+    @Option(names = "--posts", defaultValue = "../shared/data/telegram-news/raw", paramLabel = "DIR")
     Path posts;
 
-    @Option(names = "--count", defaultValue = "1000", description = "Posts to embed. Default: 1000.")
+    @Option(names = "--count", defaultValue = "1000", paramLabel = "N")
     int count;
 
-    @Option(names = "--max-batch-tokens", defaultValue = "8192", description = "Our batch budget. Default: 8192.")
+    @Option(names = "--max-batch-tokens", defaultValue = "8192", paramLabel = "N")
     int maxBatchTokens;
 
-    @Option(names = "--skip-langchain4j", description = "Do not run LangChain4j.")
+    @Option(names = "--skip-langchain4j")
     boolean skipLangChain4j;
 
-    @Option(names = "--parallel-batches", defaultValue = "1", description = "Batches at once. Default: 1.")
+    @Option(names = "--parallel-batches", defaultValue = "1", paramLabel = "N")
     int parallelBatches;
 
-    @Option(names = "--threads-per-batch", defaultValue = "0", description = "ONNX Runtime threads per batch; 0: all cores.")
+    @Option(names = "--threads-per-batch", defaultValue = "0", paramLabel = "N")
     int threadsPerBatch;
 
     public static void main(String... args) {
@@ -92,6 +91,9 @@ public class embed_bench implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (count < 1 || maxBatchTokens < 1) {
+            throw new UserException("embed_bench.invalid-option", count, maxBatchTokens);
+        }
         ModelSpec spec = ModelSpec.read(BundledModel.install(common.config().path("models.dir")), Map.of());
         try (Encoder encoder = Encoder.load(spec, new Encoder.Threads(parallelBatches, threadsPerBatch))) {
             List<String> texts = sampleTexts(encoder);
@@ -157,6 +159,9 @@ public class embed_bench implements Callable<Integer> {
                     }
                 }
             }
+        }
+        if (all.isEmpty()) {
+            throw new UserException("embed_bench.no-text-posts", posts);
         }
         Collections.shuffle(all, new Random(20241204));
         List<String> sample = new ArrayList<>(all.subList(0, Math.min(count, all.size())));

@@ -18,8 +18,10 @@ import chanemb.Cli;
 import chanemb.CommonOptions;
 import chanemb.Config;
 import chanemb.Database;
+import chanemb.Log;
 import chanemb.Progress;
 import chanemb.SourceSchema;
+import chanemb.UserException;
 import chanemb.bench.SyntheticPosts;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -30,39 +32,33 @@ import picocli.CommandLine.Option;
  * Benchmark and test data: a synthetic database shaped like the team's, loaded with COPY into
  * tables without indexes, which are built after the load. See SyntheticPosts for the model.
  */
-@Command(name = "generate_db", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Fill the source schema with a synthetic Telegram database (default: the real scale,"
-                + " 36.7M posts, 177k ad posts, 27k channels). Drops and recreates the source tables.")
+@Command(name = "generate_db", mixinStandardHelpOptions = true, sortOptions = false)
 public class generate_db implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--scale", defaultValue = "1.0", description = "Share of the real scale, e.g. 0.1. Default: 1.0.")
+    @Option(names = "--scale", defaultValue = "1.0", paramLabel = "SHARE")
     double scale;
 
-    @Option(names = "--seed", defaultValue = "20241204", description = "Random seed. Default: 20241204.")
+    @Option(names = "--seed", defaultValue = "20241204", paramLabel = "N")
     long seed;
 
-    @Option(names = "--topics", defaultValue = "12", description = "Number of channel topics. Default: 12.")
+    @Option(names = "--topics", defaultValue = "12", paramLabel = "N")
     int topics;
 
-    @Option(names = "--plant-target", description = "Add a column 'target' to the ad-post table: a value that"
-            + " depends on the channel topic plus noise, for testing evaluate.")
+    @Option(names = "--plant-target")
     boolean plantTarget;
 
-    @Option(names = "--target-topic-weight", defaultValue = "0.15", description = "With --plant-target: how much the"
-            + " target moves per standard deviation of the topic effect. 0 makes the target pure noise. Default: 0.15.")
+    @Option(names = "--target-topic-weight", defaultValue = "0.15", paramLabel = "W")
     double targetTopicWeight;
 
-    @Option(names = "--target-noise", defaultValue = "0.08", description = "With --plant-target: standard deviation of"
-            + " the noise added to each ad post's target. Default: 0.08.")
+    @Option(names = "--target-noise", defaultValue = "0.08", paramLabel = "SD")
     double targetNoise;
 
-    @Option(names = "--logged", description = "Create logged tables (WAL-protected). Default: unlogged, which"
-            + " loads about twice as fast and reads the same.")
+    @Option(names = "--logged")
     boolean logged;
 
-    @Option(names = "--yes", description = "Confirm dropping and recreating the source tables of the configured database.")
+    @Option(names = "--yes")
     boolean yes;
 
     public static void main(String... args) {
@@ -72,18 +68,43 @@ public class generate_db implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = common.config();
+
+        // 1. Options, checked before anything is dropped.
+        if (!(scale > 0 && scale <= 10)) {
+            throw new UserException("generate_db.invalid-scale", String.valueOf(scale));
+        }
+        if (topics < 1) {
+            throw new UserException("generate_db.invalid-topics", topics);
+        }
+        if (!(targetTopicWeight >= 0) || !(targetNoise >= 0)) {
+            throw new UserException("generate_db.invalid-target", String.valueOf(targetTopicWeight),
+                    String.valueOf(targetNoise));
+        }
+        if (!yes) {
+            throw new UserException("generate_db.confirm");
+        }
         SyntheticPosts.Plan plan = SyntheticPosts.Plan.realScale(scale, seed, topics, plantTarget, targetTopicWeight,
                 targetNoise, !logged);
-        if (!yes) {
-            System.err.println("[ERROR] generate_db drops and recreates the source tables; rerun with --yes to confirm.");
-            return Cli.INVALID;
-        }
-        System.err.println("[INFO] " + plan.describe());
+        logPlan(plan);
+
+        // 2. Load and index the tables, then print their figures as a Markdown table on standard output.
         try (Database db = Database.open(config)) {
             SyntheticPosts.Stats stats = SyntheticPosts.generate(db, SourceSchema.from(config), plan);
             System.out.println(stats.toMarkdown());
-            System.err.println("[INFO] Generated in " + Progress.formatDuration(stats.seconds()) + ": " + stats);
+            Log.info("generate_db.summary", stats.posts(), stats.textPosts(), stats.ads(), stats.channels(),
+                    stats.diskBytes() / 1e9, Progress.formatDuration(stats.seconds()));
         }
         return Cli.OK;
+    }
+
+    private static void logPlan(SyntheticPosts.Plan plan) {
+        if (plan.plantTarget()) {
+            Log.info("generate_db.plan-with-target", plan.posts(), plan.textPosts(), plan.channels(), plan.ads(),
+                    plan.days(), plan.topics(), plan.seed(), plan.estimatedDiskGb(), plan.targetTopicWeight(),
+                    plan.targetNoise());
+        } else {
+            Log.info("generate_db.plan", plan.posts(), plan.textPosts(), plan.channels(), plan.ads(), plan.days(),
+                    plan.topics(), plan.seed(), plan.estimatedDiskGb());
+        }
     }
 }

@@ -21,9 +21,11 @@ import chanemb.Config;
 import chanemb.Database;
 import chanemb.Duck;
 import chanemb.LoadTexts;
+import chanemb.Messages;
 import chanemb.PrevPosts;
 import chanemb.Progress;
 import chanemb.SourceSchema;
+import chanemb.UserException;
 import chanemb.Windows;
 import chanemb.bench.Measure;
 import java.nio.file.Files;
@@ -47,25 +49,24 @@ import picocli.CommandLine.Option;
  * database (make one with generate_db), and computes the same windows with DuckDB from the same
  * keys in the same process. Prints a Markdown table for BENCHMARKS.md.
  */
-@Command(name = "prev_posts_bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Benchmark find_prev_posts and load_texts, and compare the window computation with DuckDB.")
+@Command(name = "prev_posts_bench", mixinStandardHelpOptions = true, sortOptions = false)
 public class prev_posts_bench implements Callable<Integer> {
     @Mixin
     CommonOptions common;
 
-    @Option(names = "--label", defaultValue = "", description = "Name of the run in the output, e.g. 'full scale'.")
+    @Option(names = "--label", defaultValue = "", paramLabel = "TEXT")
     String label;
 
-    @Option(names = "--window-size", defaultValue = "10", description = "N. Default: 10.")
+    @Option(names = "--window-size", defaultValue = "10", paramLabel = "N")
     int windowSize;
 
-    @Option(names = "--skip-duckdb", description = "Do not run the DuckDB comparison.")
+    @Option(names = "--skip-duckdb")
     boolean skipDuckdb;
 
-    @Option(names = "--skip-texts", description = "Do not run load_texts.")
+    @Option(names = "--skip-texts")
     boolean skipTexts;
 
-    @Option(names = "--keep", description = "Folder to keep the windows and texts in (default: a temporary folder).")
+    @Option(names = "--keep", paramLabel = "DIR")
     Path keep;
 
     public static void main(String... args) {
@@ -75,6 +76,9 @@ public class prev_posts_bench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = common.config();
+        if (windowSize < 1) {
+            throw new UserException("prev_posts_bench.invalid-window-size", windowSize);
+        }
         Path work = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("chanemb-bench");
         Path windowsDir = work.resolve("windows");
         SourceSchema schema = SourceSchema.from(config);
@@ -208,7 +212,8 @@ public class prev_posts_bench implements Callable<Integer> {
                 for (Windows.Window window : ours) {
                     long[] expected = theirs.getOrDefault(window.adPostId(), new long[0]);
                     if (!Arrays.equals(expected, window.prevPostIds())) {
-                        throw new IllegalStateException("DuckDB and chanemb disagree on ad post " + window.adPostId());
+                        throw new IllegalStateException(Messages.get("prev_posts_bench.duckdb-differs",
+                                window.adPostId(), Arrays.toString(window.prevPostIds()), Arrays.toString(expected)));
                     }
                 }
                 return seconds;

@@ -21,10 +21,14 @@
 //FILES chanemb/messages_ru.properties=../lib/chanemb/messages_ru.properties
 
 import chanemb.Cli;
+import chanemb.CommonOptions;
 import chanemb.Dataset;
 import chanemb.LoadTexts;
+import chanemb.Log;
 import chanemb.PartWriter;
 import chanemb.PrevPosts;
+import chanemb.Progress;
+import chanemb.UserException;
 import chanemb.Windows;
 import chanemb.llm.ApiKeys;
 import chanemb.llm.ChatClient;
@@ -45,8 +49,9 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import picocli.CommandLine;
+import java.util.stream.Collectors;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -55,33 +60,41 @@ import picocli.CommandLine.Option;
  * are multiplied and the latency divided by it, so shares of the limit are the same as at full
  * scale. Prints one Markdown table row per key count.
  */
-@Command(name = "summarize_bench", mixinStandardHelpOptions = true)
+@Command(name = "summarize_bench", mixinStandardHelpOptions = true, sortOptions = false)
 public class summarize_bench implements Callable<Integer> {
-    @Option(names = "--windows", defaultValue = "10000", description = "Windows (ad posts) to summarize.")
+    @Mixin
+    CommonOptions common;
+
+    @Option(names = "--windows", defaultValue = "10000", paramLabel = "N")
     int windows;
 
-    @Option(names = "--keys", defaultValue = "1,3,5", split = ",", description = "Key counts to run.")
+    @Option(names = "--keys", defaultValue = "1,3,5", split = ",", paramLabel = "N")
     List<Integer> keyCounts;
 
-    @Option(names = "--time-scale", defaultValue = "40", description = "Speed-up of limits and latency.")
+    @Option(names = "--time-scale", defaultValue = "40", paramLabel = "FACTOR")
     double scale;
 
-    @Option(names = "--latency-ms", defaultValue = "4300", description = "Unscaled latency of one call.")
+    @Option(names = "--latency-ms", defaultValue = "4300", paramLabel = "MS")
     long latencyMs;
 
-    @Option(names = "--duplicate-share", defaultValue = "0.05", description = "Share of ad posts whose window repeats the previous one.")
+    @Option(names = "--duplicate-share", defaultValue = "0.05", paramLabel = "SHARE")
     double duplicateShare;
 
-    @Option(names = "--dir", description = "Work folder. Default: a temporary folder.")
+    @Option(names = "--dir", paramLabel = "DIR")
     Path dir;
 
     public static void main(String... args) {
-        Cli.prepareProcess(false, true);
-        System.exit(new CommandLine(new summarize_bench()).execute(args));
+        System.exit(Cli.execute(new summarize_bench(), args));
     }
 
     @Override
     public Integer call() throws Exception {
+        if (windows < 1 || keyCounts.stream().anyMatch(n -> n < 1) || !(scale > 0) || latencyMs < 0
+                || !(duplicateShare >= 0 && duplicateShare <= 1)) {
+            String keyCountsText = keyCounts.stream().map(String::valueOf).collect(Collectors.joining(","));
+            throw new UserException("summarize_bench.invalid-option", windows, keyCountsText, String.valueOf(scale),
+                    latencyMs, String.valueOf(duplicateShare));
+        }
         Path work = dir != null ? dir : Files.createTempDirectory("summarize-bench");
         Path windowsDir = work.resolve("windows");
         Path textsDir = work.resolve("texts");
@@ -89,8 +102,8 @@ public class summarize_bench implements Callable<Integer> {
         // 1. Synthetic windows of 10 Russian posts, about 7.5k estimated tokens each.
         long generated = System.nanoTime();
         int distinctPosts = generate(windowsDir, textsDir);
-        System.err.printf(Locale.ROOT, "Generated %d windows over %d posts in %.1f s in %s%n", windows, distinctPosts,
-                (System.nanoTime() - generated) / 1e9, work);
+        Log.info("summarize_bench.generated", windows, distinctPosts,
+                Progress.formatDuration((System.nanoTime() - generated) / 1e9), work);
 
         // 2. One run per key count, each into a fresh output against a fresh mock.
         System.out.println("| keys | windows | calls | saved by dedup | wall time | requests/s per key, share of limit"
@@ -99,7 +112,7 @@ public class summarize_bench implements Callable<Integer> {
         for (int keys : keyCounts) {
             runOnce(keys, windowsDir, textsDir, work.resolve("summaries-" + keys + ".jsonl"));
         }
-        return 0;
+        return Cli.OK;
     }
 
     private void runOnce(int keyCount, Path windowsDir, Path textsDir, Path output) throws Exception {
@@ -152,7 +165,7 @@ public class summarize_bench implements Callable<Integer> {
                     rateShare / n, 100 * rateShare / n, peak, (int) rps, rejected,
                     tokensPerMinute / n / 1000, 100 * tokenShare / n, (double) result.tokensIn() / result.calls());
             if (result.pending() > 0 || result.failed() > 0) {
-                System.err.printf("Warning: %d pending, %d failed%n", result.pending(), result.failed());
+                Log.warn("summarize_bench.incomplete", keyCount, result.pending(), result.failed());
             }
         }
     }

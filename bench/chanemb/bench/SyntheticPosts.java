@@ -96,13 +96,6 @@ public final class SyntheticPosts {
                     topics, plantTarget, targetTopicWeight, targetNoise, unlogged);
         }
 
-        public String describe() {
-            return String.format("Generating %,d posts (%,d with text) in %,d channels with %,d ad posts over %d days,"
-                    + " %d topics, seed %d%s; needs about %.0f GB of disk.", posts, textPosts, channels, ads, days, topics,
-                    seed, plantTarget ? String.format(", planted target (topic weight %.2f, noise %.2f)", targetTopicWeight,
-                            targetNoise) : "", estimatedDiskGb());
-        }
-
         /** Estimate: 1.25 KB per text post (UTF-8 Cyrillic, row overhead) plus 0.15 KB per post of metadata and indexes. */
         public double estimatedDiskGb() {
             return (textPosts * 1.25e3 + posts * 0.15e3) / 1e9;
