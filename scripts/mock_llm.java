@@ -61,6 +61,9 @@ public class mock_llm implements Callable<Integer> {
     @Option(names = "--reply-tokens", defaultValue = "120", paramLabel = "N")
     int replyTokens;
 
+    @Option(names = "--replies", defaultValue = "fingerprint", paramLabel = "fingerprint|extractive")
+    String replies;
+
     @Option(names = "--key", paramLabel = "KEY_ENV")
     List<String> keyVariables = List.of();
 
@@ -84,6 +87,7 @@ public class mock_llm implements Callable<Integer> {
         settings.sendRetryAfter = !noRetryAfter;
         settings.contextTokens = contextTokens;
         settings.replyTokens = replyTokens;
+        settings.replyText = parseReplies(replies);
         settings.seed = seed;
         settings.validKeys = keys();
         for (String fault : faults) {
@@ -94,7 +98,8 @@ public class mock_llm implements Callable<Integer> {
         try (MockLlmServer server = MockLlmServer.start(settings, port)) {
             System.out.println(server.baseUrl());
             Log.info("mock.started", server.baseUrl(), latencyMs, requestsPerSecond, tokensPerMinute,
-                    settings.validKeys.isEmpty() ? "-" : settings.validKeys.size(), settings.faultRates);
+                    settings.validKeys.isEmpty() ? "-" : settings.validKeys.size(), settings.faultRates,
+                    settings.replyText.name().toLowerCase(Locale.ROOT));
             new CountDownLatch(1).await();
         }
         return Cli.OK;
@@ -111,6 +116,14 @@ public class mock_llm implements Callable<Integer> {
             keys.add(value.trim());
         }
         return Set.copyOf(keys);
+    }
+
+    private static MockLlmServer.ReplyText parseReplies(String text) {
+        try {
+            return MockLlmServer.ReplyText.valueOf(text.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserException("mock.invalid-replies", text);
+        }
     }
 
     private static void parseFault(String text, MockLlmServer.Settings settings) {

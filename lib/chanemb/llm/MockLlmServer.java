@@ -39,10 +39,11 @@ import java.util.regex.Pattern;
  *
  * <p>It speaks {@code POST /v1/chat/completions} and the batch protocol ({@code POST /v1/files},
  * {@code POST /v1/batch/jobs}, {@code GET /v1/batch/jobs/{id}},
- * {@code GET /v1/files/{id}/content}). Replies are made from the request: the summary names the
- * number of posts and a fingerprint (the first 8 hex digits of the SHA-256 of the user message),
- * so a test can tell which window a summary came from. Usage counts come from
- * {@link TokenEstimate}.
+ * {@code GET /v1/files/{id}/content}). Replies are made from the request, in one of two ways
+ * ({@link ReplyText}): by default the summary names the number of posts and a fingerprint (the
+ * first 8 hex digits of the SHA-256 of the user message), so a test can tell which window a
+ * summary came from; in extractive mode it is {@link ExtractiveReply}, the first sentences of
+ * the window's posts. Usage counts come from {@link TokenEstimate}.
  *
  * <p>Configurable: latency, per-key limits enforced over sliding windows of arrival times (429,
  * with or without Retry-After), a context length, accepted keys, and faults: scripted ones
@@ -81,6 +82,14 @@ public final class MockLlmServer implements AutoCloseable {
         UNAUTHORIZED
     }
 
+    /** Source of the text of a successful reply. */
+    public enum ReplyText {
+        /** The number of posts, a fingerprint of the user message and filler words. */
+        FINGERPRINT,
+        /** The first sentences of the posts in the user message ({@link ExtractiveReply}). */
+        EXTRACTIVE
+    }
+
     /** Server behaviour; change it before or between calls (fields are read per request). */
     public static final class Settings {
         public volatile Duration latency = Duration.ZERO;
@@ -92,7 +101,9 @@ public final class MockLlmServer implements AutoCloseable {
         public volatile boolean preciseRetryAfter;
         public volatile Duration hang = Duration.ofSeconds(30);
         public volatile int contextTokens;
+        /** Reply length in tokens (estimated): the target in fingerprint mode, the maximum in extractive mode. */
         public volatile int replyTokens = 60;
+        public volatile ReplyText replyText = ReplyText.FINGERPRINT;
         public volatile Set<String> validKeys = Set.of();
         public volatile Duration batchDelay = Duration.ofMillis(200);
         public final Map<Fault, Double> faultRates = new EnumMap<>(Fault.class);
@@ -303,6 +314,12 @@ public final class MockLlmServer implements AutoCloseable {
         String content;
         if (fault == Fault.INVALID_JSON) {
             content = "{\"topic\": \"обрыв";
+        } else if (settings.replyText == ReplyText.EXTRACTIVE && structured) {
+            ObjectNode fields = Json.LINE.createObjectNode();
+            ExtractiveReply.structured(user, settings.replyTokens).forEach(fields::put);
+            content = fields.toString();
+        } else if (settings.replyText == ReplyText.EXTRACTIVE) {
+            content = ExtractiveReply.plain(user, settings.replyTokens);
         } else if (structured) {
             ObjectNode fields = Json.LINE.createObjectNode();
             fields.put("topic", "Тема канала " + fingerprint + ", постов: " + posts);

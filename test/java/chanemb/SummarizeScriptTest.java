@@ -65,4 +65,12 @@ class SummarizeScriptTest {
         assertThat(run.exitCode()).isEqualTo(2);
         assertThat(run.stderr()).contains("Invalid fault \"NO_SUCH_FAULT=0.1\"").contains("SERVER_ERROR");
     }
+
+    @Test
+    void mockRejectsUnknownReplies() throws Exception {
+        ScriptRunner.Run run = ScriptRunner.jbang(Map.of(), "mock_llm", "--replies", "abstractive");
+
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.stderr()).contains("Invalid --replies \"abstractive\"").contains("extractive");
+    }
 }
