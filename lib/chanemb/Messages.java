@@ -52,7 +52,8 @@ public final class Messages {
             }
             return fallback.toString();
         }
-        return args.length == 0 ? pattern : new MessageFormat(pattern, bundle().getLocale()).format(args);
+        // Formatted even without arguments, so that a quoted apostrophe ('') prints as one.
+        return new MessageFormat(pattern, bundle().getLocale()).format(args);
     }
 
     public static ResourceBundle bundle() {
