@@ -65,6 +65,9 @@ public class prev_posts_bench implements Callable<Integer> {
     @Option(names = "--skip-texts", description = "Do not run load_texts.")
     boolean skipTexts;
 
+    @Option(names = "--keep", description = "Folder to keep the windows and texts in (default: a temporary folder).")
+    Path keep;
+
     public static void main(String... args) {
         System.exit(Cli.execute(new prev_posts_bench(), args));
     }
@@ -72,7 +75,7 @@ public class prev_posts_bench implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Config config = common.config();
-        Path work = Files.createTempDirectory("chanemb-bench");
+        Path work = keep != null ? Files.createDirectories(keep) : Files.createTempDirectory("chanemb-bench");
         Path windowsDir = work.resolve("windows");
         SourceSchema schema = SourceSchema.from(config);
         StringBuilder md = new StringBuilder("| " + label + " | value |\n|---|---|\n");
@@ -89,7 +92,7 @@ public class prev_posts_bench implements Callable<Integer> {
                 ads = PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
                 read = Measure.start();
                 try (Progress progress = Progress.start("read keys", "posts", -1)) {
-                    keys = PrevPosts.readTextPostKeys(connection, schema, 0, progress);
+                    keys = PrevPosts.readTextPostKeys(connection, schema, ads, 0, progress);
                 }
                 read.close();
             }
@@ -116,8 +119,8 @@ public class prev_posts_bench implements Callable<Integer> {
                 Windows.PostKeys again;
                 try (Connection connection = db.connect();
                      Progress progress = Progress.start("read keys again", "posts", -1)) {
-                    PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
-                    again = PrevPosts.readTextPostKeys(connection, schema, 0, progress);
+                    PrevPosts.AdPosts adsAgain = PrevPosts.selectAdPosts(connection, schema, PrevPosts.Selection.all());
+                    again = PrevPosts.readTextPostKeys(connection, schema, adsAgain, 0, progress);
                 }
                 KeysCopy copy = KeysCopy.of(again);
                 Measure ours = Measure.start();

@@ -87,7 +87,7 @@ public class find_prev_posts implements Callable<Integer> {
             // 2. Keys of the text posts their windows can contain; no text bodies.
             Windows.PostKeys keys;
             try (Progress progress = Progress.start("find_prev_posts", "posts", -1)) {
-                keys = PrevPosts.readTextPostKeys(connection, schema, options.maxAgeMicros(), progress);
+                keys = PrevPosts.readTextPostKeys(connection, schema, ads, options.maxAgeMicros(), progress);
             }
             int textPosts = keys.size();
             int channels = keys.channelCount();

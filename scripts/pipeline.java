@@ -36,10 +36,16 @@ import chanemb.Database;
 import chanemb.Log;
 import chanemb.Messages;
 import chanemb.Progress;
+import chanemb.Upload;
+import chanemb.UploadTarget;
 import chanemb.UserException;
+import chanemb.embed.ModelSpec;
+import chanemb.embed.TextEncoder;
+import chanemb.embed.WindowPooling;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -81,6 +87,11 @@ public class pipeline implements Callable<Integer> {
 
         // One database for every step: the embedded server starts once and stays up until the end.
         try (Database db = Database.open(config)) {
+            // A target column of another type or dimension stops the run here, before any step runs.
+            if (steps.contains("embed") && steps.contains("upload")) {
+                checkUploadTarget(config, db);
+            }
+
             String target = null;
             for (String step : STEPS) {
                 if (!steps.contains(step)) {
@@ -109,6 +120,23 @@ public class pipeline implements Callable<Integer> {
             }
         }
         return Cli.OK;
+    }
+
+    /**
+     * Runs the upload step's target check with this run's model. The encoder is opened, which
+     * includes one probe call to learn its dimension, only when the target column exists.
+     */
+    private void checkUploadTarget(Config config, Database db) {
+        ModelSpec spec = encoderOptions.spec(config);
+        // The approach name that embed gives a pooling output without a profile share.
+        String approach = "pooling-" + WindowPooling.Weights.parse(weights).name().toLowerCase(Locale.ROOT);
+        UploadTarget target = UploadTarget.fromConfig(config, Upload.columnNameForModel(approach, spec.id()));
+        Log.info("pipeline.check-target", target);
+        target.check(db, () -> {
+            try (TextEncoder encoder = encoderOptions.open(config)) {
+                return encoder.dimension();
+            }
+        });
     }
 
     private Object stepCommand(String step) {

@@ -20,9 +20,10 @@ import chanemb.Database;
 import chanemb.Dataset;
 import chanemb.Log;
 import chanemb.Progress;
-import chanemb.Sql;
 import chanemb.Upload;
+import chanemb.UploadTarget;
 import chanemb.UserException;
+import chanemb.VectorCopy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,26 +47,65 @@ public class upload implements Callable<Integer> {
     @Option(names = "--column", paramLabel = "NAME")
     String column;
 
+    @Option(names = "--column-type", paramLabel = "float4[]|vector|auto")
+    String columnType;
+
+    @Option(names = "--copy-format", defaultValue = "binary", paramLabel = "binary|text")
+    String copyFormat;
+
+    @Option(names = "--sample", defaultValue = "100", paramLabel = "N")
+    int sample;
+
+    @Option(names = "--probes", defaultValue = "3", paramLabel = "N")
+    int probes;
+
+    @Option(names = "--index")
+    boolean index;
+
     public static void main(String... args) {
         System.exit(Cli.execute(new upload(), args));
     }
 
     @Override
     public Integer call() throws Exception {
-        Config config = common.config();
+        // 1. Input, target and options, all checked before the database is opened.
+        Config config = withOptions(common.config());
         Path in = input != null ? input : onlyEmbedOutput(config.dataDir().resolve("embeddings"));
         Dataset.Manifest manifest = Dataset.require(in, "embed");
-        Sql.Table target = Sql.table(table != null ? table : config.get("target.table"), "target.table");
-        String targetColumn = column != null ? column : Upload.columnName(
-                String.valueOf(manifest.params().get("approach")), shortName(String.valueOf(manifest.params().get("model"))));
+        UploadTarget target = UploadTarget.fromConfig(config, Upload.columnName(manifest));
+        Upload.Options options = new Upload.Options(VectorCopy.Format.parse(copyFormat), atLeast(sample, 1, "--sample"),
+                atLeast(probes, 0, "--probes"), index);
 
+        // 2. Upload, verify and commit in one transaction.
         try (Database db = Database.open(config)) {
-            Upload.Result result = Upload.run(db, in, target, targetColumn);
-            System.out.println(target + "." + targetColumn);
-            Log.info("upload.summary", result.rows(), target, targetColumn, result.changed(),
-                    result.rows() - result.changed(), result.withoutVector(), Progress.formatDuration(result.seconds()));
+            Upload.Result result = Upload.run(db, in, target, options);
+            System.out.println(target);
+            Log.info("upload.summary", result.rows(), target + " (" + result.type().label() + ")", result.written(),
+                    result.unchanged(), result.withoutVector(), result.sampled(), result.probes(), result.runId(),
+                    Progress.formatDuration(result.seconds()));
         }
         return Cli.OK;
+    }
+
+    /** Returns the settings with this command's options applied over them. */
+    private Config withOptions(Config config) {
+        if (table != null) {
+            config = config.with("target.table", table);
+        }
+        if (column != null) {
+            config = config.with("target.column", column);
+        }
+        if (columnType != null) {
+            config = config.with("target.column-type", columnType);
+        }
+        return config;
+    }
+
+    private static int atLeast(int value, int minimum, String option) {
+        if (value < minimum) {
+            throw new UserException("upload.invalid-count", option, value, minimum);
+        }
+        return value;
     }
 
     /** The one embed output under data/embeddings; with several, the user must choose. */
@@ -81,9 +121,5 @@ public class upload implements Callable<Integer> {
             throw new UserException("upload.choose-input", embeddings, outputs.isEmpty() ? "-" : outputs);
         }
         return outputs.get(0);
-    }
-
-    private static String shortName(String modelId) {
-        return modelId.contains("/") ? modelId.substring(modelId.lastIndexOf('/') + 1) : modelId;
     }
 }

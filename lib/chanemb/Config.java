@@ -79,6 +79,8 @@ public final class Config {
         d.put("llm.price.input", null);
         d.put("llm.price.output", null);
         d.put("llm.price.batch-factor", "0.5");
+        d.put("target.column", null);
+        d.put("target.column-type", "float4[]");
         return Collections.unmodifiableMap(d);
     }
 

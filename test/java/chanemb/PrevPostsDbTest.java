@@ -62,6 +62,43 @@ class PrevPostsDbTest {
     }
 
     @Test
+    void selectionByIdsDatesAgeAndExclusion() throws Exception {
+        try (Database db = TestDatabase.fresh(); SourceFixture f = new SourceFixture(db)) {
+            Instant day = Instant.parse("2024-11-01T00:00:00Z");
+            for (int i = 1; i <= 6; i++) {
+                f.post(i, 3, day.plusSeconds(86_400L * i), "пост " + i);
+            }
+            f.ad(3, 3, day.plusSeconds(86_400L * 3));
+            f.ad(6, 3, day.plusSeconds(86_400L * 6));
+
+            Map<Long, List<Long>> byIds = windowsOf(f, new PrevPosts.Selection(List.of(6L), null, null),
+                    Windows.Options.ofSize(10));
+            Map<Long, List<Long>> byDates = windowsOf(f, new PrevPosts.Selection(List.of(),
+                    Instant.parse("2024-11-02T00:00:00Z"), Instant.parse("2024-11-05T00:00:00Z")), Windows.Options.ofSize(10));
+            Map<Long, List<Long>> young = windowsOf(f, PrevPosts.Selection.all(), new Windows.Options(10, false, 2 * 86_400_000_000L));
+            Map<Long, List<Long>> exclusive = windowsOf(f, PrevPosts.Selection.all(), new Windows.Options(10, true, 0));
+
+            assertThat(byIds).containsOnlyKeys(6L).containsEntry(6L, List.of(1L, 2L, 3L, 4L, 5L));
+            assertThat(byDates).containsOnlyKeys(3L).containsEntry(3L, List.of(1L, 2L));
+            assertThat(young).containsEntry(6L, List.of(4L, 5L)).containsEntry(3L, List.of(1L, 2L));
+            assertThat(exclusive).containsEntry(6L, List.of(1L, 2L, 4L, 5L));
+        }
+    }
+
+    private static Map<Long, List<Long>> windowsOf(SourceFixture f, PrevPosts.Selection selection, Windows.Options options)
+            throws SQLException {
+        try (Connection connection = f.db.connect()) {
+            PrevPosts.AdPosts ads = PrevPosts.selectAdPosts(connection, f.schema, selection);
+            Windows.PostKeys keys = PrevPosts.readTextPostKeys(connection, f.schema, ads, options.maxAgeMicros(), QUIET);
+            Map<Long, List<Long>> result = new HashMap<>();
+            for (Windows.Window w : Windows.compute(keys, ads.posts(), options)) {
+                result.put(w.adPostId(), java.util.Arrays.stream(w.prevPostIds()).boxed().toList());
+            }
+            return result;
+        }
+    }
+
+    @Test
     void timeZoneOfTheJvmDoesNotChangeWindows() throws Exception {
         TimeZone original = TimeZone.getDefault();
         String url = TestDatabase.freshUrl();
@@ -160,7 +197,7 @@ class PrevPostsDbTest {
     static List<Windows.Window> windows(SourceFixture f, Windows.Options options) throws SQLException {
         try (Connection connection = f.db.connect()) {
             PrevPosts.AdPosts ads = PrevPosts.selectAdPosts(connection, f.schema, PrevPosts.Selection.all());
-            Windows.PostKeys keys = PrevPosts.readTextPostKeys(connection, f.schema, options.maxAgeMicros(), QUIET);
+            Windows.PostKeys keys = PrevPosts.readTextPostKeys(connection, f.schema, ads, options.maxAgeMicros(), QUIET);
             return Windows.compute(keys, ads.posts(), options);
         }
     }

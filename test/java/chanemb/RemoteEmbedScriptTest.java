@@ -65,7 +65,7 @@ class RemoteEmbedScriptTest {
         assertThat(local.exitCode()).as(local.toString()).isZero();
         assertThat(remote.exitCode()).as(remote.toString()).isZero();
         assertThat(remote.stderr()).contains("Embedding on http://127.0.0.1:").contains("384 dimensions")
-                .contains("Embeddings: 2 of 3 ad posts have a vector").contains("1 cut to the token limit")
+                .contains("Embeddings (pooling-mean): 2 of 3 ad posts have a vector").contains("1 cut to the token limit")
                 .doesNotContain(API_KEY);
         assertThat(requests).hasSize(5);
         assertThat(requests).allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + API_KEY));

@@ -65,6 +65,21 @@ public final class TestDatabase {
         }
     }
 
+    /**
+     * Skips the calling test when the server has no pgvector, unless CHANEMB_REQUIRE_PGVECTOR=true
+     * (CI sets it), where a missing extension fails the test instead.
+     */
+    public static void assumePgvector() {
+        if (hasPgvector()) {
+            return;
+        }
+        if ("true".equalsIgnoreCase(System.getenv("CHANEMB_REQUIRE_PGVECTOR"))) {
+            throw new AssertionError("CHANEMB_REQUIRE_PGVECTOR=true, but the test server " + adminUrl()
+                    + " has no pgvector extension: install it (see .ci/postgres)");
+        }
+        org.junit.jupiter.api.Assumptions.abort("the test server has no pgvector extension");
+    }
+
     /** Creates an empty database and returns its JDBC URL. */
     public static String freshUrl() {
         String name = "chanemb_test_" + ProcessHandle.current().pid() + "_" + COUNTER.incrementAndGet();
