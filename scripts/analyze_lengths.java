@@ -141,6 +141,9 @@ public class analyze_lengths implements Callable<Integer> {
         LengthAnalysis.Result result;
         try (Counting counting = counting(config, specs)) {
             result = LengthAnalysis.run(options, counting, profiles);
+            Log.info("analyze_lengths.post-counts", LengthAnalysis.llmName(counting), counting.llm().counter().method());
+            counting.models().forEach(model -> Log.info("analyze_lengths.post-counts", model.name(),
+                    model.counter().method()));
         }
 
         // 4. Where the report is, and the counts.

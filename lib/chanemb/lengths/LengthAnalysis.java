@@ -168,6 +168,11 @@ public final class LengthAnalysis {
         return Dataset.sha256(text.toString());
     }
 
+    /** Names the LLM's counter in logs and reports: "LLM (estimate)" or "LLM (tokenizer:…)". */
+    public static String llmName(Counting counting) {
+        return LengthReport.llmName(counting);
+    }
+
     private static String modelNames(Counting counting) {
         return String.join(", ", counting.models().stream().map(Counting.Model::name).toList());
     }

@@ -41,7 +41,7 @@ final class LengthMarkdown {
                 .append(llm.counter().isEstimate()
                         ? "an estimate, not a tokenizer: 4 ASCII characters, 2 other BMP characters (Cyrillic) or"
                         + " 1 character outside the BMP (emoji) per token, as summarize estimates without --tokenizer"
-                        : "the LLM's tokenizer.json, without special tokens")
+                        : "the LLM's tokenizer.json, without special tokens" + howCounted(llm.counter()))
                 .append(String.format(Locale.ROOT, "; a request adds %d tokens per message for the chat template",
                         chanemb.llm.WindowPacker.MESSAGE_OVERHEAD))
                 .append(" | system prompt: ").append(String.format(Locale.ROOT, "%,d", llm.systemTokens()))
@@ -49,7 +49,8 @@ final class LengthMarkdown {
                 .append(" | ").append(windowCount(context, llmName)).append(" |\n");
         for (Counting.Model model : counting.models()) {
             md.append("| ").append(model.name()).append(" (").append(model.counter().id()).append(')')
-                    .append(" | the model's tokenizer.json, special tokens included | `")
+                    .append(" | the model's tokenizer.json, special tokens included").append(howCounted(model.counter()))
+                    .append(" | `")
                     .append(model.spec().resolvedTemplate().replace("\n", "\\n").replace("|", "\\|")).append("` | ")
                     .append(model.templateTokens()).append(" | ")
                     .append(String.format(Locale.ROOT, "%,d", model.spec().maxTokens())).append(" | ")
@@ -99,6 +100,17 @@ final class LengthMarkdown {
 
         md.append("## Reproduce\n\n```\n").append(context.command()).append("\n```\n");
         return md.toString();
+    }
+
+    /** How a tokenizer's counts of texts were made in this run. */
+    private static String howCounted(BatchCounter counter) {
+        String method = counter.method();
+        if (method.equals("words")) {
+            return "; each distinct word tokenized once and the counts summed, equal to whole-text counts on the first "
+                    + String.format(Locale.ROOT, "%,d", BatchCounter.HuggingFace.CHECK_TEXTS) + " texts";
+        }
+        return "; each text tokenized whole" + (method.startsWith("whole (") ? ": word counts differed, "
+                + method.substring("whole (".length(), method.length() - 1) : "");
     }
 
     private static String windowCount(LengthReport.Context context, String tokenizer) {

@@ -3,7 +3,9 @@ package chanemb.lengths;
 import chanemb.Dataset;
 import chanemb.report.Outputs;
 import java.nio.file.Path;
+import tech.tablesaw.api.ColumnType;
 import tech.tablesaw.api.Table;
+import tech.tablesaw.io.csv.CsvReadOptions;
 
 /**
  * The outputs of analyze_lengths as Tablesaw tables, loaded with one call, for JShell:
@@ -40,7 +42,18 @@ public record Lengths(Table posts, Table windows, Table channels, Table distribu
         return Dataset.parts(output).isEmpty() ? Table.create(name) : Outputs.table(output).setName(name);
     }
 
+    /** Reads a report table with the types it was written with, whatever values it holds. */
     private static Table csv(Path dir, String name) {
-        return Table.read().csv(dir.resolve(name + ".csv").toFile()).setName(name);
+        CsvReadOptions options = CsvReadOptions.builder(dir.resolve(name + ".csv").toFile())
+                .columnTypes(Lengths::columnType).build();
+        return Table.read().usingOptions(options).setName(name);
+    }
+
+    private static ColumnType columnType(String column) {
+        return switch (column) {
+            case "input", "measure", "tokenizer", "limit of", "item", "unit" -> ColumnType.STRING;
+            case "count", "limit", "inputs", "over limit" -> ColumnType.LONG;
+            default -> ColumnType.DOUBLE;
+        };
     }
 }
