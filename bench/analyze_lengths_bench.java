@@ -45,6 +45,7 @@ import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -106,9 +107,9 @@ public class analyze_lengths_bench implements Callable<Integer> {
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         double cpu = (processCpuNanos() - cpuBefore) / 1e9;
-        Log.info("analyze_lengths_bench.result", result.posts(), result.adPosts(), String.format("%.1f", seconds),
-                String.format("%.1f", cpu), String.format("%,.0f", result.posts() / seconds),
-                String.format("%,.0f", result.posts() / cpu), Runtime.getRuntime().availableProcessors());
+        Log.info("analyze_lengths_bench.result", result.posts(), result.adPosts(), String.format(Locale.ROOT, "%.1f", seconds),
+                String.format(Locale.ROOT, "%.1f", cpu), String.format(Locale.ROOT, "%,.0f", result.posts() / seconds),
+                String.format(Locale.ROOT, "%,.0f", result.posts() / cpu), Runtime.getRuntime().availableProcessors());
         System.out.println(result.report());
         return Cli.OK;
     }
