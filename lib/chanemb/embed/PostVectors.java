@@ -109,17 +109,22 @@ public final class PostVectors {
                                    int chunkSize, int rowsPerPart, String task) {
         long start = System.nanoTime();
         long posts = count(inputsSql);
-        String todo = "SELECT t.id, t.text FROM (" + inputsSql + ") t"
+        // The ids to embed are found on (id, md5) pairs alone and kept in a temporary table, so
+        // the anti-join against the cache never holds texts: with 1 GB of texts and a cache
+        // from a killed run, joining on the texts themselves ran out of DuckDB's memory limit.
+        String missingIds = "SELECT t.id FROM (SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")) t"
                 + (Dataset.parts(cacheDir).isEmpty() ? "" : " WHERE NOT EXISTS (SELECT 1 FROM read_parquet("
-                + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.id AND c.text_md5 = md5(t.text))");
+                + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.id AND c.text_md5 = t.text_md5)");
+        String todo = "SELECT i.id, i.text FROM (" + inputsSql + ") i WHERE i.id IN (SELECT id FROM missing_ids)";
         long embedded = 0;
         long truncated = 0;
         long tokens = 0;
         long padded = 0;
         int firstPart = Dataset.nextPartIndex(cacheDir);
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
+            statement.execute("CREATE TEMP TABLE missing_ids AS " + missingIds);
             long remaining;
-            try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM (" + todo + ")")) {
+            try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM missing_ids")) {
                 rs.next();
                 remaining = rs.getLong(1);
             }
