@@ -153,7 +153,7 @@ public final class Database implements AutoCloseable {
         PGSimpleDataSource source = new PGSimpleDataSource();
         source.setURL(postgres.getJdbcUrl("postgres", "postgres"));
         source.setApplicationName("chanemb");
-        return new Database(source, "embedded PostgreSQL in " + dir + " (port " + postgres.getPort() + ")", postgres);
+        return new Database(source, Messages.get("db.embedded-description", dir, Integer.toString(postgres.getPort())), postgres);
     }
 
     /**
