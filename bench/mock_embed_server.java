@@ -35,7 +35,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * Answers embedding requests with unit vectors drawn from a seed made of each input, so the same
+ * Serves embedding requests with unit vectors drawn from a seed made of each input, so the same
  * input always gets the same vector and different inputs get unrelated ones. It does none of a
  * model's work: a pipeline run against it measures everything but the model (tokenizing, HTTP,
  * caching, pooling, upload). {@code --tokens-per-second} makes it answer no faster than a given
@@ -146,7 +146,7 @@ public class mock_embed_server implements java.util.concurrent.Callable<Integer>
         out.append(']');
     }
 
-    /** Waits until the tokens answered so far fit the configured throughput. */
+    /** Waits until the tokens served so far fit the configured throughput. */
     private void throttle(long batchTokens) {
         firstNanos.compareAndSet(0, System.nanoTime());
         long total = tokens.addAndGet(batchTokens);

@@ -127,7 +127,7 @@ public class find_prev_posts implements Callable<Integer> {
         return new Windows.Options(size, excludeAdPosts, maxAgeMicros);
     }
 
-    /** The {@code windows.size} setting, checked. */
+    /** Reads the {@code windows.size} setting, or fails naming the invalid value. */
     static int windowSizeSetting(Config config) {
         String value = config.get("windows.size");
         try {

@@ -115,7 +115,7 @@ public class pipeline implements Callable<Integer> {
         }
     }
 
-    /** What a stage did: ran or was skipped as current, its time, what it processed and its peak heap. */
+    /** Outcome of a stage: ran, skipped as current or failed, with its time, what it processed and its peak heap. */
     record StageResult(String stage, String state, double seconds, Long items, String unit, long peakHeapBytes,
                        String detail) {
     }
@@ -171,7 +171,7 @@ public class pipeline implements Callable<Integer> {
         return Cli.OK;
     }
 
-    /** The stages of this run, from the options and the pipeline.* settings, checked. */
+    /** Plans the stages of this run from the options and the pipeline.* settings, after checking them. */
     private List<Stage> plan(Config config) {
         List<String> chosenSteps = steps != null ? steps : split(config.get("pipeline.steps"));
         // "pooling" is what embed --approach calls mean pooling; the pipeline takes it too.
@@ -226,7 +226,7 @@ public class pipeline implements Callable<Integer> {
 
     // ---- Whether a stage's output is current ----
 
-    /** Why the stage's output is current, or null when the stage must run. */
+    /** Returns why the stage's output is current, or null when the stage must run. */
     private String currentReason(Config config, Database db, Stage stage) {
         Path data = config.dataDir();
         return switch (stage.step()) {
@@ -304,7 +304,7 @@ public class pipeline implements Callable<Integer> {
     }
 
     private String uploadCurrent(Config config, Database db, String approach) {
-        Path in = Embeddings.dir(config.dataDir(), approach, encoderFor(approach).spec(config));
+        Path in = embeddingsDir(config, approach);
         if (!Dataset.isComplete(in)) {
             return null;
         }
@@ -341,7 +341,7 @@ public class pipeline implements Callable<Integer> {
         return new StageResult(stage.label(), "ran", took, unit == null ? null : items[0], unit, peak, null);
     }
 
-    /** What the stage processed, read from its output: sets the count and returns the unit, or null. */
+    /** Reads what the stage processed from its output: sets the count and returns the unit, or null. */
     private String processed(Config config, Stage stage, long[] count) {
         Path data = config.dataDir();
         switch (stage.step()) {
@@ -354,14 +354,12 @@ public class pipeline implements Callable<Integer> {
                 return "texts";
             }
             case "embed" -> {
-                Dataset.Manifest manifest = Dataset.require(
-                        Embeddings.dir(data, stage.approach(), encoderFor(stage.approach()).spec(config)), "embed");
+                Dataset.Manifest manifest = Dataset.require(embeddingsDir(config, stage.approach()), "embed");
                 count[0] = number(manifest.counts().get("inputs_embedded"));
                 return "inputs";
             }
             case "upload" -> {
-                count[0] = Dataset.require(Embeddings.dir(data, stage.approach(),
-                        encoderFor(stage.approach()).spec(config)), "embed").rows();
+                count[0] = Dataset.require(embeddingsDir(config, stage.approach()), "embed").rows();
                 return "vectors";
             }
             default -> {
@@ -401,15 +399,19 @@ public class pipeline implements Callable<Integer> {
                 }
                 args.addAll(encoderFor(approach).toArgs());
             }
-            case "upload" -> args.addAll(List.of("--input",
-                    Embeddings.dir(config.dataDir(), stage.approach(), encoderFor(stage.approach()).spec(config)).toString()));
+            case "upload" -> args.addAll(List.of("--input", embeddingsDir(config, stage.approach()).toString()));
             default -> {
             }
         }
         return args.toArray(String[]::new);
     }
 
-    /** The encoder options of an approach: the long-context model for long, else the run's model. */
+    /** Returns the folder embed writes for an approach with its model. */
+    private Path embeddingsDir(Config config, String approach) {
+        return Embeddings.dir(config.dataDir(), approach, encoderFor(approach).spec(config));
+    }
+
+    /** Returns the encoder options of an approach: the long-context model for long, else the run's model. */
     private EncoderOptions encoderFor(String approach) {
         if (!approach.equals("long")) {
             return encoderOptions;

@@ -4,11 +4,14 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.function.Consumer;
 
 /** The shared Jackson mapper and atomic JSON file writes. */
 public final class Json {
@@ -42,6 +45,36 @@ public final class Json {
             return MAPPER.readValue(file.toFile(), type);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read " + file, e);
+        }
+    }
+
+    /**
+     * Reads a JSONL file line by line, skipping blank lines. A line that does not parse fails with
+     * {@code errorKey} (arguments: file, line number, parser message) unless it is the last one,
+     * which a writer still running or killed may have left unfinished: that line is ignored.
+     */
+    public static void readLines(Path file, String errorKey, Consumer<JsonNode> consumer) {
+        try (BufferedReader reader = Files.newBufferedReader(file, java.nio.charset.StandardCharsets.UTF_8)) {
+            String line;
+            int number = 0;
+            while ((line = reader.readLine()) != null) {
+                number++;
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode record;
+                try {
+                    record = LINE.readTree(line);
+                } catch (IOException e) {
+                    if (reader.ready()) {
+                        throw new UserException(errorKey, file, number, e.getMessage());
+                    }
+                    break;
+                }
+                consumer.accept(record);
+            }
+        } catch (IOException e) {
+            throw new UserException(e, errorKey, file, 0, e.getMessage());
         }
     }
 }

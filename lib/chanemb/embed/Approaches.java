@@ -8,10 +8,6 @@ import chanemb.LoadTexts;
 import chanemb.Texts;
 import chanemb.UserException;
 import chanemb.WindowsFile;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -200,34 +196,15 @@ public final class Approaches {
             throw new UserException("embed.summaries-missing", jsonl);
         }
         Map<Long, String> summaries = new HashMap<>();
-        try (BufferedReader reader = Files.newBufferedReader(jsonl, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode record;
-                try {
-                    record = Json.LINE.readTree(line);
-                } catch (IOException e) {
-                    if (reader.ready()) {
-                        throw new UserException("embed.summaries-invalid", jsonl, number, e.getMessage());
-                    }
-                    break;
-                }
-                // The last record of an ad post wins: a window summarized again after it changed
-                // replaces the old summary, and a failure leaves the ad post without one.
-                if ("ok".equals(record.path("status").asText()) && record.path("summary").isTextual()) {
-                    summaries.put(record.path("ad_post_id").asLong(), Texts.repair(record.path("summary").asText(), null));
-                } else {
-                    summaries.remove(record.path("ad_post_id").asLong());
-                }
+        Json.readLines(jsonl, "embed.summaries-invalid", record -> {
+            // The last record of an ad post wins: a window summarized again after it changed
+            // replaces the old summary, and a failure leaves the ad post without one.
+            if ("ok".equals(record.path("status").asText()) && record.path("summary").isTextual()) {
+                summaries.put(record.path("ad_post_id").asLong(), Texts.repair(record.path("summary").asText(), null));
+            } else {
+                summaries.remove(record.path("ad_post_id").asLong());
             }
-        } catch (IOException e) {
-            throw new UserException(e, "embed.summaries-invalid", jsonl, 0, e.getMessage());
-        }
+        });
         return summaries;
     }
 

@@ -63,7 +63,7 @@ public class EncoderOptions {
                 : BundledModel.install(config.path("models.dir"));
     }
 
-    /** A copy of these options with another model folder, for a step that uses a second model. */
+    /** Returns a copy of these options with another model folder, for a step that uses a second model. */
     public EncoderOptions withModel(Path otherModelDir) {
         EncoderOptions copy = new EncoderOptions();
         copy.modelDir = otherModelDir;
@@ -107,7 +107,10 @@ public class EncoderOptions {
      */
     Encoder.Threads threads(String engine, int cores) {
         boolean onnx = engine.equals("OnnxRuntime");
-        int batches = parallelBatches > 0 ? parallelBatches : onnx && cores >= 2 ? 2 : 1;
+        int batches = parallelBatches;
+        if (batches == 0) {
+            batches = onnx && cores >= 2 ? 2 : 1;
+        }
         int perBatch = threadsPerBatch > 0 || batches == 1 || !onnx ? threadsPerBatch : Math.max(1, cores / batches);
         return new Encoder.Threads(batches, perBatch);
     }

@@ -3,10 +3,6 @@ package chanemb.evaluate;
 import chanemb.Dataset;
 import chanemb.Json;
 import chanemb.UserException;
-import com.fasterxml.jackson.databind.JsonNode;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -58,51 +54,38 @@ public final class Costs {
      * were paid for. A last line cut off by a killed run is ignored, as the summarize step does.
      */
     public static Llm summaries(Path jsonl, Prices prices) {
-        long records = 0;
-        long calls = 0;
-        long tokensIn = 0;
-        long tokensOut = 0;
-        double usd = 0;
-        Instant first = null;
-        Instant last = null;
-        try (BufferedReader reader = Files.newBufferedReader(jsonl, StandardCharsets.UTF_8)) {
-            String line;
-            int number = 0;
-            while ((line = reader.readLine()) != null) {
-                number++;
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode record;
-                try {
-                    record = Json.LINE.readTree(line);
-                } catch (IOException e) {
-                    if (reader.ready()) {
-                        throw new UserException("evaluate.summaries-invalid", jsonl, number, e.getMessage());
-                    }
-                    break;
-                }
-                records++;
-                long in = record.path("tokens_in").asLong(0);
-                long out = record.path("tokens_out").asLong(0);
-                calls += record.path("attempts").asLong(0);
-                tokensIn += in;
-                tokensOut += out;
-                if (prices.known()) {
-                    double factor = record.hasNonNull("batch_job") ? prices.batchFactor() : 1;
-                    usd += (in * prices.input() + out * prices.output()) / 1e6 * factor;
-                }
-                Instant created = instant(record.path("created").asText(null));
-                if (created != null) {
-                    first = first == null || created.isBefore(first) ? created : first;
-                    last = last == null || created.isAfter(last) ? created : last;
-                }
-            }
-        } catch (IOException e) {
-            throw new UserException(e, "evaluate.summaries-invalid", jsonl, 0, e.getMessage());
+        class Totals {
+            long records;
+            long calls;
+            long tokensIn;
+            long tokensOut;
+            double usd;
+            Instant first;
+            Instant last;
         }
+        Totals totals = new Totals();
+        Json.readLines(jsonl, "evaluate.summaries-invalid", record -> {
+            long in = record.path("tokens_in").asLong(0);
+            long out = record.path("tokens_out").asLong(0);
+            totals.records++;
+            totals.calls += record.path("attempts").asLong(0);
+            totals.tokensIn += in;
+            totals.tokensOut += out;
+            if (prices.known()) {
+                double factor = record.hasNonNull("batch_job") ? prices.batchFactor() : 1;
+                totals.usd += (in * prices.input() + out * prices.output()) / 1e6 * factor;
+            }
+            Instant created = instant(record.path("created").asText(null));
+            if (created != null) {
+                totals.first = totals.first == null || created.isBefore(totals.first) ? created : totals.first;
+                totals.last = totals.last == null || created.isAfter(totals.last) ? created : totals.last;
+            }
+        });
+        Instant first = totals.first;
+        Instant last = totals.last;
         Double wall = first == null ? null : (last.toEpochMilli() - first.toEpochMilli()) / 1000.0;
-        return new Llm(records, calls, tokensIn, tokensOut, wall, prices.known() ? usd : null);
+        return new Llm(totals.records, totals.calls, totals.tokensIn, totals.tokensOut, wall,
+                prices.known() ? totals.usd : null);
     }
 
     private static Instant instant(String text) {

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 /** How the encoder options turn into batches and engine threads. */
 class EncoderThreadsTest {
     @Test
-    void onnxRunsTwoBatchesOnHalfTheCoresByDefault() {
+    void onnxDefaultHalvesCores() {
         EncoderOptions options = new EncoderOptions();
 
         assertThat(options.threads("OnnxRuntime", 2)).isEqualTo(new Encoder.Threads(2, 1));
@@ -16,7 +16,7 @@ class EncoderThreadsTest {
     }
 
     @Test
-    void torchScriptRunsOneBatchWithTheEngineDefault() {
+    void torchScriptDefaultOneBatch() {
         assertThat(new EncoderOptions().threads("PyTorch", 8)).isEqualTo(new Encoder.Threads(1, 0));
     }
 
