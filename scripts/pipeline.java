@@ -323,7 +323,8 @@ public class pipeline implements Callable<Integer> {
         heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         long stageStart = System.nanoTime();
 
-        CommandLine command = new CommandLine(stepCommand(stage.step()));
+        Object step = stepCommand(stage.step());
+        CommandLine command = new CommandLine(step);
         command.setResourceBundle(Messages.bundle());
         command.setExecutionExceptionHandler((error, cl, parseResult) -> {
             throw error;
@@ -336,13 +337,13 @@ public class pipeline implements Callable<Integer> {
             return new StageResult(stage.label(), "failed", took, null, null, peak, Messages.get("pipeline.exit-code", code));
         }
         long[] items = new long[1];
-        String unit = processed(config, stage, items);
+        String unit = processed(config, stage, step, items);
         Log.info("pipeline.step-done", stage.label(), Progress.formatDuration(took));
         return new StageResult(stage.label(), "ran", took, unit == null ? null : items[0], unit, peak, null);
     }
 
     /** Reads what the stage processed from its output: sets the count and returns the unit, or null. */
-    private String processed(Config config, Stage stage, long[] count) {
+    private String processed(Config config, Stage stage, Object step, long[] count) {
         Path data = config.dataDir();
         switch (stage.step()) {
             case "find_prev_posts" -> {
@@ -352,6 +353,13 @@ public class pipeline implements Callable<Integer> {
             case "load_texts" -> {
                 count[0] = number(Dataset.require(data.resolve("texts"), "load_texts").counts().get("fetched"));
                 return "texts";
+            }
+            case "summarize" -> {
+                if (!(step instanceof summarize command) || command.result == null) {
+                    return null;
+                }
+                count[0] = command.result.ok();
+                return "summaries";
             }
             case "embed" -> {
                 Dataset.Manifest manifest = Dataset.require(embeddingsDir(config, stage.approach()), "embed");

@@ -54,6 +54,9 @@ import picocli.CommandLine.Option;
 
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false)
 public class summarize implements Callable<Integer> {
+    /** What the last run did; read by the pipeline for its table of stages. */
+    SummarizeStep.Result result;
+
     @Mixin
     CommonOptions common;
 
@@ -179,7 +182,7 @@ public class summarize implements Callable<Integer> {
                 batch || batchJob != null
                         ? new SummarizeStep.BatchOptions(batchJob, batchSize, Duration.ofSeconds(pollSeconds), !noWait)
                         : null);
-        SummarizeStep.Result result = SummarizeStep.run(options, keys, counter,
+        result = SummarizeStep.run(options, keys, counter,
                 channelId -> profiles.getOrDefault(channelId, WindowPrompt.Channel.NONE));
 
         // 4. Where the summaries are, and the counts.

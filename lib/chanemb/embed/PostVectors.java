@@ -14,9 +14,14 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * A vector cache: one vector per (id, text) for a given model, template and token limit, kept
@@ -132,6 +137,15 @@ public final class PostVectors {
                 return new Stats(posts, posts, 0, 0, 0, 0, (System.nanoTime() - start) / 1e9);
             }
             chanemb.Log.info("embed.posts-start", remaining, posts - remaining, encoder.spec().id());
+            // Chunks are embedded on their own threads, as many at once as the encoder allows,
+            // while this thread reads the next chunk and writes finished ones in order.
+            int inFlight = Math.max(1, encoder.concurrentCalls());
+            ExecutorService embedder = Executors.newFixedThreadPool(inFlight, runnable -> {
+                Thread thread = new Thread(runnable, "chanemb-embed-chunk");
+                thread.setDaemon(true);
+                return thread;
+            });
+            ArrayDeque<Chunk> pending = new ArrayDeque<>();
             try (Progress progress = Progress.start(task, "inputs", remaining);
                  PartWriter out = new PartWriter(cacheDir, COLUMNS, firstPart, rowsPerPart);
                  ResultSet rs = statement.executeQuery(todo)) {
@@ -143,30 +157,69 @@ public final class PostVectors {
                     texts.add(rs.getString(2));
                     more = rs.next();
                     if (ids.size() == chunkSize || !more) {
-                        Encoder.Embedded result = encoder.embedTexts(texts, maxBatchTokens, progress::advance);
-                        for (int i = 0; i < ids.size(); i++) {
-                            var row = out.row();
-                            row.append(ids.get(i));
-                            row.append(md5(texts.get(i)));
-                            row.append(result.vectors()[i]);
-                            row.append(result.tokenCounts()[i]);
-                            row.append(result.truncated()[i]);
-                            out.endRow();
-                            tokens += result.tokenCounts()[i];
-                            truncated += result.truncated()[i] ? 1 : 0;
+                        if (pending.size() == inFlight) {
+                            long[] counts = write(pending.poll(), out);
+                            tokens += counts[0];
+                            truncated += counts[1];
+                            padded += counts[2];
                         }
-                        padded += result.paddedTokens();
+                        List<String> chunkTexts = texts;
+                        pending.add(new Chunk(ids, texts,
+                                embedder.submit(() -> encoder.embedTexts(chunkTexts, maxBatchTokens, progress::advance))));
                         embedded += ids.size();
-                        ids.clear();
-                        texts.clear();
+                        ids = new ArrayList<>(chunkSize);
+                        texts = new ArrayList<>(chunkSize);
                     }
                 }
+                while (!pending.isEmpty()) {
+                    long[] counts = write(pending.poll(), out);
+                    tokens += counts[0];
+                    truncated += counts[1];
+                    padded += counts[2];
+                }
                 out.finish();
+            } finally {
+                pending.forEach(chunk -> chunk.result().cancel(true));
+                embedder.shutdownNow();
             }
         } catch (SQLException e) {
             throw new IllegalStateException("Embedding posts failed: " + e.getMessage(), e);
         }
         return new Stats(posts, posts - embedded, embedded, truncated, tokens, padded, (System.nanoTime() - start) / 1e9);
+    }
+
+    /** Texts handed to the encoder together, with their ids and the encoder's answer to come. */
+    private record Chunk(List<Long> ids, List<String> texts, Future<Encoder.Embedded> result) {
+    }
+
+    /** Waits for a chunk's vectors and writes its rows; returns its tokens, truncated inputs and padded tokens. */
+    private static long[] write(Chunk chunk, PartWriter out) throws SQLException {
+        Encoder.Embedded result;
+        try {
+            result = chunk.result().get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new IllegalStateException("Embedding a chunk failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while embedding posts", e);
+        }
+        long tokens = 0;
+        long truncated = 0;
+        for (int i = 0; i < chunk.ids().size(); i++) {
+            var row = out.row();
+            row.append(chunk.ids().get(i));
+            row.append(md5(chunk.texts().get(i)));
+            row.append(result.vectors()[i]);
+            row.append(result.tokenCounts()[i]);
+            row.append(result.truncated()[i]);
+            out.endRow();
+            tokens += result.tokenCounts()[i];
+            truncated += result.truncated()[i] ? 1 : 0;
+        }
+        return new long[] {tokens, truncated, result.paddedTokens()};
     }
 
     /** A cached vector with its token count and truncation flag. */

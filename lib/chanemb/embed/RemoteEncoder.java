@@ -119,6 +119,16 @@ public final class RemoteEncoder implements TextEncoder {
         return url;
     }
 
+    /**
+     * Returns two: while one call waits for the server, the next one tokenizes its texts, which
+     * takes the client about as long as the server's answer (the tokenizer and the request pool
+     * are safe to share between calls).
+     */
+    @Override
+    public int concurrentCalls() {
+        return 2;
+    }
+
     @Override
     public int[] countTokens(List<String> formattedTexts) {
         return tokenizer.countTokens(formattedTexts);

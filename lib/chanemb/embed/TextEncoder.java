@@ -31,6 +31,14 @@ public interface TextEncoder extends AutoCloseable {
         return embedTexts(texts, maxBatchTokens, done -> { });
     }
 
+    /**
+     * Returns how many {@link #embedTexts} calls may run at once from different threads. One
+     * unless the implementation is safe for more and gains from it.
+     */
+    default int concurrentCalls() {
+        return 1;
+    }
+
     @Override
     void close();
 }

@@ -50,6 +50,7 @@ class PipelineIncrementalTest {
             ScriptRunner.Run first = ScriptRunner.jbang(env, args);
             assertThat(first.exitCode()).as(first.toString()).isZero();
             assertThat(llm.seen()).hasSize(3);
+            assertThat(first.stderr()).containsPattern("summarize: ran, [^,]+, 3 summaries, ");
             assertThat(idsWrittenByLastRun(url, POOLING)).containsExactly(1001L, 2001L, 2002L);
             assertThat(idsWrittenByLastRun(url, SUMMARY)).containsExactly(1001L, 2001L, 2002L);
 
@@ -74,6 +75,7 @@ class PipelineIncrementalTest {
                     .contains("4 fetched, ")
                     .contains("4 inputs embedded");
             assertThat(llm.seen()).hasSize(5);
+            assertThat(third.stderr()).containsPattern("summarize: ran, [^,]+, 2 summaries, ");
             assertThat(idsWrittenByLastRun(url, POOLING)).containsExactly(1002L, 2002L);
             assertThat(idsWrittenByLastRun(url, SUMMARY)).containsExactly(1002L, 2002L);
             assertThat(rowCount(url)).isEqualTo(4);
