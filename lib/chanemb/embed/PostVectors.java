@@ -112,6 +112,12 @@ public final class PostVectors {
      */
     public static Stats updateFrom(TextEncoder encoder, String inputsSql, Path cacheDir, int maxBatchTokens,
                                    int chunkSize, int rowsPerPart, String task) {
+        return updateFrom(encoder, inputsSql, cacheDir, maxBatchTokens, chunkSize, rowsPerPart, task, SLICE_IDS);
+    }
+
+    /** As above, reading the texts in id ranges of at most {@code sliceIds} ids. */
+    static Stats updateFrom(TextEncoder encoder, String inputsSql, Path cacheDir, int maxBatchTokens,
+                            int chunkSize, int rowsPerPart, String task, int sliceIds) {
         long start = System.nanoTime();
         long posts = count(inputsSql);
         // The ids to embed are found on (id, md5) pairs alone and kept in a temporary table, so
@@ -120,11 +126,8 @@ public final class PostVectors {
         String missingIds = "SELECT t.id FROM (SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")) t"
                 + (Dataset.parts(cacheDir).isEmpty() ? "" : " WHERE NOT EXISTS (SELECT 1 FROM read_parquet("
                 + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.id AND c.text_md5 = t.text_md5)");
-        String todo = "SELECT i.id, i.text FROM (" + inputsSql + ") i WHERE i.id IN (SELECT id FROM missing_ids)";
         long embedded = 0;
-        long truncated = 0;
-        long tokens = 0;
-        long padded = 0;
+        long[] totals = new long[3]; // tokens, inputs cut to the limit, padded tokens
         int firstPart = Dataset.nextPartIndex(cacheDir);
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
             statement.execute("CREATE TEMP TABLE missing_ids AS " + missingIds);
@@ -147,35 +150,34 @@ public final class PostVectors {
             });
             ArrayDeque<Chunk> pending = new ArrayDeque<>();
             try (Progress progress = Progress.start(task, "inputs", remaining);
-                 PartWriter out = new PartWriter(cacheDir, COLUMNS, firstPart, rowsPerPart);
-                 ResultSet rs = statement.executeQuery(todo)) {
+                 PartWriter out = new PartWriter(cacheDir, COLUMNS, firstPart, rowsPerPart)) {
                 List<Long> ids = new ArrayList<>(chunkSize);
                 List<String> texts = new ArrayList<>(chunkSize);
-                boolean more = rs.next();
-                while (more) {
-                    ids.add(rs.getLong(1));
-                    texts.add(rs.getString(2));
-                    more = rs.next();
-                    if (ids.size() == chunkSize || !more) {
-                        if (pending.size() == inFlight) {
-                            long[] counts = write(pending.poll(), out);
-                            tokens += counts[0];
-                            truncated += counts[1];
-                            padded += counts[2];
+                for (long[] slice : slices(statement, sliceIds)) {
+                    // The texts are read one id range at a time: a single query over all of them
+                    // buffered about 1 GB inside DuckDB and failed at its memory limit at full scale.
+                    String todo = "SELECT i.id, i.text FROM (" + inputsSql + ") i WHERE i.id BETWEEN " + slice[0]
+                            + " AND " + slice[1] + " AND i.id IN (SELECT id FROM missing_ids WHERE id BETWEEN "
+                            + slice[0] + " AND " + slice[1] + ")";
+                    try (ResultSet rs = statement.executeQuery(todo)) {
+                        while (rs.next()) {
+                            ids.add(rs.getLong(1));
+                            texts.add(rs.getString(2));
+                            if (ids.size() == chunkSize) {
+                                embedded += enqueue(pending, inFlight, out, totals,
+                                        submit(embedder, encoder, ids, texts, maxBatchTokens, progress));
+                                ids = new ArrayList<>(chunkSize);
+                                texts = new ArrayList<>(chunkSize);
+                            }
                         }
-                        List<String> chunkTexts = texts;
-                        pending.add(new Chunk(ids, texts,
-                                embedder.submit(() -> encoder.embedTexts(chunkTexts, maxBatchTokens, progress::advance))));
-                        embedded += ids.size();
-                        ids = new ArrayList<>(chunkSize);
-                        texts = new ArrayList<>(chunkSize);
                     }
                 }
+                if (!ids.isEmpty()) {
+                    embedded += enqueue(pending, inFlight, out, totals,
+                            submit(embedder, encoder, ids, texts, maxBatchTokens, progress));
+                }
                 while (!pending.isEmpty()) {
-                    long[] counts = write(pending.poll(), out);
-                    tokens += counts[0];
-                    truncated += counts[1];
-                    padded += counts[2];
+                    write(pending.poll(), out, totals);
                 }
                 out.finish();
             } finally {
@@ -185,15 +187,51 @@ public final class PostVectors {
         } catch (SQLException e) {
             throw new IllegalStateException("Embedding posts failed: " + e.getMessage(), e);
         }
-        return new Stats(posts, posts - embedded, embedded, truncated, tokens, padded, (System.nanoTime() - start) / 1e9);
+        return new Stats(posts, posts - embedded, embedded, totals[1], totals[0], totals[2],
+                (System.nanoTime() - start) / 1e9);
     }
 
     /** Texts handed to the encoder together, with their ids and the encoder's answer to come. */
     private record Chunk(List<Long> ids, List<String> texts, Future<Encoder.Embedded> result) {
     }
 
-    /** Waits for a chunk's vectors and writes its rows; returns its tokens, truncated inputs and padded tokens. */
-    private static long[] write(Chunk chunk, PartWriter out) throws SQLException {
+    /** Ids read from the texts per query: at most about 200 MB of text at 4,096 characters each. */
+    private static final int SLICE_IDS = 25_000;
+
+    /** Splits the ids of the missing_ids table into ranges of at most {@code sliceIds} ids, in order. */
+    private static List<long[]> slices(Statement statement, int sliceIds) throws SQLException {
+        List<long[]> slices = new ArrayList<>();
+        String sql = "SELECT min(id), max(id) FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) // " + sliceIds
+                + " AS slice FROM missing_ids) GROUP BY slice ORDER BY slice";
+        try (ResultSet rs = statement.executeQuery(sql)) {
+            while (rs.next()) {
+                slices.add(new long[] {rs.getLong(1), rs.getLong(2)});
+            }
+        }
+        return slices;
+    }
+
+    /** Hands a chunk to the encoder on the embedding threads. */
+    private static Chunk submit(ExecutorService embedder, TextEncoder encoder, List<Long> ids, List<String> texts,
+                                int maxBatchTokens, Progress progress) {
+        return new Chunk(ids, texts, embedder.submit(() -> encoder.embedTexts(texts, maxBatchTokens, progress::advance)));
+    }
+
+    /**
+     * Queues a submitted chunk, first writing the oldest one when {@code inFlight} are queued
+     * already; returns the chunk's size.
+     */
+    private static int enqueue(ArrayDeque<Chunk> pending, int inFlight, PartWriter out, long[] totals, Chunk chunk)
+            throws SQLException {
+        if (pending.size() == inFlight) {
+            write(pending.poll(), out, totals);
+        }
+        pending.add(chunk);
+        return chunk.ids().size();
+    }
+
+    /** Waits for a chunk's vectors, writes its rows and adds its tokens, cut inputs and padded tokens to {@code totals}. */
+    private static void write(Chunk chunk, PartWriter out, long[] totals) throws SQLException {
         Encoder.Embedded result;
         try {
             result = chunk.result().get();
@@ -206,8 +244,6 @@ public final class PostVectors {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while embedding posts", e);
         }
-        long tokens = 0;
-        long truncated = 0;
         for (int i = 0; i < chunk.ids().size(); i++) {
             var row = out.row();
             row.append(chunk.ids().get(i));
@@ -216,10 +252,10 @@ public final class PostVectors {
             row.append(result.tokenCounts()[i]);
             row.append(result.truncated()[i]);
             out.endRow();
-            tokens += result.tokenCounts()[i];
-            truncated += result.truncated()[i] ? 1 : 0;
+            totals[0] += result.tokenCounts()[i];
+            totals[1] += result.truncated()[i] ? 1 : 0;
         }
-        return new long[] {tokens, truncated, result.paddedTokens()};
+        totals[2] += result.paddedTokens();
     }
 
     /** A cached vector with its token count and truncation flag. */
@@ -240,13 +276,17 @@ public final class PostVectors {
         if (Dataset.parts(cacheDir).isEmpty()) {
             return;
         }
-        String sql = "SELECT c.post_id, c.vector, c.tokens, c.truncated"
-                + " FROM read_parquet(" + Dataset.glob(cacheDir) + ") c"
-                + " JOIN (" + inputsSql + ") t ON t.id = c.post_id AND c.text_md5 = md5(t.text)";
-        try (Connection duck = Duck.open(); Statement statement = duck.createStatement();
-             ResultSet rs = statement.executeQuery(sql)) {
-            while (rs.next()) {
-                consumer.accept(new Entry(rs.getLong(1), floats(rs.getArray(2)), rs.getInt(3), rs.getBoolean(4)));
+        // The current (id, md5) pairs go into a temporary table that the cache is semi-joined
+        // with: joining the cache with the texts themselves made DuckDB hold the vectors or
+        // the texts in a hash table, beyond its memory limit at full scale.
+        String sql = "SELECT c.post_id, c.vector, c.tokens, c.truncated FROM read_parquet(" + Dataset.glob(cacheDir)
+                + ") c SEMI JOIN current_inputs t ON t.id = c.post_id AND t.text_md5 = c.text_md5";
+        try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
+            statement.execute("CREATE TEMP TABLE current_inputs AS SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")");
+            try (ResultSet rs = statement.executeQuery(sql)) {
+                while (rs.next()) {
+                    consumer.accept(new Entry(rs.getLong(1), floats(rs.getArray(2)), rs.getInt(3), rs.getBoolean(4)));
+                }
             }
         } catch (SQLException e) {
             throw new IllegalStateException("Reading the post-vector cache failed: " + e.getMessage(), e);

@@ -89,6 +89,92 @@ class PoolingStepTest {
     }
 
     @Test
+    void textsReadInIdRangesAndEmbeddedTwoChunksAtOnceKeepEachVectorWithItsPost() throws Exception {
+        // 40 posts with different texts, read in id ranges of 7 ids, embedded in chunks of 6 with
+        // two chunks queued at once: every cached vector must be its own post's.
+        int count = 40;
+        long[] ids = new long[count];
+        List<String> bodies = new java.util.ArrayList<>();
+        Object[][] rows = new Object[count][];
+        for (int i = 0; i < count; i++) {
+            ids[i] = 1000 + 3L * i;
+            bodies.add("Пост номер " + i + ": " + "новости ".repeat(i % 9 + 1) + (i % 2 == 0 ? "спорт" : "погода"));
+            rows[i] = new Object[] {ids[i], bodies.get(i), LoadTexts.OK};
+        }
+        Path texts = writeTexts(rows);
+        Path windows = writeWindows(List.of(new WindowsFile.Entry(9, 1, ids)));
+        Path cache = dir.resolve("cache");
+
+        try (Encoder model = Encoder.load(TestModels.bundled()); TextEncoder encoder = new TwoCallsAtOnce(model)) {
+            String inputs = PostVectors.postInputs(texts, windows);
+            PostVectors.Stats stats = PostVectors.updateFrom(encoder, inputs, cache, 8192, 6, 100, "t", 7);
+            PostVectors.Stats again = PostVectors.updateFrom(encoder, inputs, cache, 8192, 6, 100, "t", 7);
+
+            assertThat(stats.embedded()).isEqualTo(count);
+            assertThat(again.embedded()).isZero();
+            Map<Long, float[]> cached = new java.util.HashMap<>();
+            PostVectors.forEach(texts, windows, cache, entry -> cached.put(entry.postId(), entry.vector()));
+            assertThat(cached).hasSize(count);
+            float[][] direct = model.embedTexts(bodies, 8192).vectors();
+            // The int8 model quantizes per batch, so a vector depends a little on its batch: each
+            // cached vector must be nearest to its own post's direct vector, and close to it.
+            for (int i = 0; i < count; i++) {
+                float[] vector = cached.get(ids[i]);
+                int nearest = 0;
+                for (int j = 1; j < count; j++) {
+                    if (dot(vector, direct[j]) > dot(vector, direct[nearest])) {
+                        nearest = j;
+                    }
+                }
+                assertThat(nearest).as("nearest direct vector to post %d", ids[i]).isEqualTo(i);
+                assertThat(dot(vector, direct[i])).as("post %d", ids[i]).isGreaterThan(0.98);
+            }
+        }
+    }
+
+    private static double dot(float[] a, float[] b) {
+        double sum = 0;
+        for (int d = 0; d < a.length; d++) {
+            sum += (double) a[d] * b[d];
+        }
+        return sum;
+    }
+
+    /** The real model behind an encoder that lets two calls be queued at once; the calls still run one by one. */
+    private record TwoCallsAtOnce(Encoder model) implements TextEncoder {
+        @Override
+        public ModelSpec spec() {
+            return model.spec();
+        }
+
+        @Override
+        public int dimension() {
+            return model.dimension();
+        }
+
+        @Override
+        public int[] countTokens(List<String> formattedTexts) {
+            return model.countTokens(formattedTexts);
+        }
+
+        @Override
+        public Encoder.Embedded embedTexts(List<String> texts, int maxBatchTokens, java.util.function.IntConsumer onBatch) {
+            synchronized (model) {
+                return model.embedTexts(texts, maxBatchTokens, onBatch);
+            }
+        }
+
+        @Override
+        public int concurrentCalls() {
+            return 2;
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+
+    @Test
     void postsOutsideTheWindowsAreNotEmbedded() throws Exception {
         Path texts = writeTexts(new Object[][] {{1L, "в окне", LoadTexts.OK}, {2L, "из старого окна", LoadTexts.OK}});
         Path windows = writeWindows(List.of(new WindowsFile.Entry(9, 1, new long[] {1})));
