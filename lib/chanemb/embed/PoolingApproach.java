@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * The pooling approach: embed every distinct previous post once (through the cache), then pool
- * each window's post vectors. Memory holds the windows, one accumulator per ad post and an
+ * each window's post vectors. Memory holds the windows, one accumulator of doubles per ad post and an
  * index from post id to window positions; post vectors stream through once.
  */
 public final class PoolingApproach {
@@ -44,7 +44,9 @@ public final class PoolingApproach {
             sortedIds[i] = postIds[order[i]];
         }
 
-        float[][] sums = new float[windows.size()][];
+        // Sums in double: the cache streams in no fixed order, and float sums taken in another
+        // order differ in their last bits, which made upload rewrite unchanged ad posts.
+        double[][] sums = new double[windows.size()][];
         int[] inputs = new int[windows.size()];
         int[] tokens = new int[windows.size()];
         int[] truncated = new int[windows.size()];
@@ -67,12 +69,12 @@ public final class PoolingApproach {
                 double weight = weightsByCount.computeIfAbsent(n, c -> WindowPooling.weights(c, weights, decay))
                         [positionOf[index]];
                 if (sums[w] == null) {
-                    sums[w] = new float[dimension];
+                    sums[w] = new double[dimension];
                 }
-                float[] sum = sums[w];
+                double[] sum = sums[w];
                 float[] vector = entry.vector();
                 for (int d = 0; d < dimension; d++) {
-                    sum[d] += (float) (weight * vector[d]);
+                    sum[d] += weight * vector[d];
                 }
                 inputs[w]++;
                 tokens[w] += entry.tokens();
@@ -86,7 +88,8 @@ public final class PoolingApproach {
         long noText = 0;
         for (int w = 0; w < windows.size(); w++) {
             WindowsFile.Entry window = windows.get(w);
-            float[] vector = sums[w];
+            float[] vector = toFloats(sums[w]);
+            sums[w] = null;
             String reason = null;
             if (window.prevPostIds().length == 0) {
                 reason = Embeddings.EMPTY_WINDOW;
@@ -102,5 +105,16 @@ public final class PoolingApproach {
             rows.add(new Embeddings.Row(window.adPostId(), vector, inputs[w], tokens[w], truncated[w], reason));
         }
         return new Result(rows, withVector, empty, noText, distinct[0], distinct[1]);
+    }
+
+    private static float[] toFloats(double[] sum) {
+        if (sum == null) {
+            return null;
+        }
+        float[] vector = new float[sum.length];
+        for (int d = 0; d < sum.length; d++) {
+            vector[d] = (float) sum[d];
+        }
+        return vector;
     }
 }

@@ -132,6 +132,41 @@ class PoolingStepTest {
         }
     }
 
+    @Test
+    void pooledVectorsDoNotDependOnTheOrderTheCacheStreamsIn() throws Exception {
+        // The same cached vectors in reverse row order must pool to the same bits: upload
+        // compares vectors exactly, so any difference would rewrite an unchanged ad post.
+        Object[][] rows = new Object[10][];
+        long[] ids = new long[10];
+        for (int i = 0; i < 10; i++) {
+            ids[i] = i + 1;
+            rows[i] = new Object[] {ids[i], "Новость " + i + ": " + "рынок ".repeat(i + 1), LoadTexts.OK};
+        }
+        Path texts = writeTexts(rows);
+        List<WindowsFile.Entry> windows = List.of(new WindowsFile.Entry(9, 1, ids),
+                new WindowsFile.Entry(10, 1, java.util.Arrays.copyOf(ids, 7)));
+        Path windowsDir = writeWindows(windows);
+        Path cache = dir.resolve("cache");
+        Path reversed = dir.resolve("cache-reversed");
+        try (Encoder encoder = Encoder.load(TestModels.bundled())) {
+            PostVectors.update(encoder, texts, windowsDir, cache, 8192, 16, 100, "t");
+        }
+        java.nio.file.Files.createDirectories(reversed);
+        try (java.sql.Connection duck = chanemb.Duck.open(); java.sql.Statement statement = duck.createStatement()) {
+            statement.execute("COPY (SELECT * FROM read_parquet(" + Dataset.glob(cache) + ") ORDER BY post_id DESC) TO "
+                    + chanemb.Duck.literal(reversed.resolve("part-00000.parquet")) + " (FORMAT parquet)");
+        }
+
+        for (WindowPooling.Weights weights : WindowPooling.Weights.values()) {
+            PoolingApproach.Result forward = PoolingApproach.pool(windows, texts, windowsDir, cache, 384, weights, 0.7);
+            PoolingApproach.Result backward = PoolingApproach.pool(windows, texts, windowsDir, reversed, 384, weights, 0.7);
+            for (int w = 0; w < windows.size(); w++) {
+                assertThat(backward.rows().get(w).vector()).as("%s, window %d", weights, w)
+                        .isEqualTo(forward.rows().get(w).vector());
+            }
+        }
+    }
+
     private static double dot(float[] a, float[] b) {
         double sum = 0;
         for (int d = 0; d < a.length; d++) {
