@@ -54,7 +54,7 @@ import picocli.CommandLine.Option;
 
 @Command(name = "summarize", mixinStandardHelpOptions = true, sortOptions = false)
 public class summarize implements Callable<Integer> {
-    /** What the last run did; read by the pipeline for its table of stages. */
+    /** The last run's counts, read by the pipeline for its table of stages. */
     SummarizeStep.Result result;
 
     @Mixin

@@ -7,8 +7,8 @@ import java.util.List;
 
 /**
  * The pooling approach: embed every distinct previous post once (through the cache), then pool
- * each window's post vectors. Memory holds the windows, one accumulator of doubles per ad post and an
- * index from post id to window positions; post vectors stream through once.
+ * each window's post vectors. In memory: the windows, one accumulator of doubles per ad post
+ * and an index from post id to window positions; post vectors stream through once.
  */
 public final class PoolingApproach {
     private PoolingApproach() {

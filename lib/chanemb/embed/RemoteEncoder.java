@@ -121,7 +121,7 @@ public final class RemoteEncoder implements TextEncoder {
 
     /**
      * Returns two: while one call waits for the server, the next one tokenizes its texts, which
-     * takes the client about as long as the server's answer (the tokenizer and the request pool
+     * takes the client about as long as the server's reply (the tokenizer and the request pool
      * are safe to share between calls).
      */
     @Override
