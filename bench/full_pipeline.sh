@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
-# Runs the whole pipeline on a database made by bench/generate_db.java, with the embedding model
+# Runs the whole pipeline on a database made by bench/generate_db.java. The embedding model is
 # replaced by bench/mock_embed_server.java through the remote backend and, for the summary
-# approach, Mistral replaced by the mock LLM server: every step does its real work (PostgreSQL
-# reads, texts, prompts and HTTP calls, tokenizing with the model's tokenizer, embedding
-# batches, the post-vector cache, pooling, upload and verification) except the two models'
-# compute, which BENCHMARKS.md adds from measured rates.
+# approach, Mistral by the mock LLM server. Every step does its real work (PostgreSQL reads,
+# texts, prompts and HTTP calls, tokenizing with the model's tokenizer, embedding batches, the
+# post-vector cache, pooling, upload and verification) except the two models' compute, which
+# BENCHMARKS.md adds from measured rates.
 #
 #   bench/full_pipeline.sh JDBC_URL [DATA_DIR]
 #
-# Environment:
-#   APPROACHES     approaches to run (default pooling-mean; pooling-mean,summary for both)
-#   DIMENSION      vector size of the mock embedding server (default 1024, the real models' size)
-#   MOCK_PORT      port of the mock embedding server (default 18181)
-#   LLM_PORT       port of the mock LLM server (default 18282)
-#   LLM_LATENCY_MS mock LLM latency per call (default 4300, the notebook's figure)
-#   LLM_RPS, LLM_TPM  limits the mock LLM enforces and summarize keeps to (default 1 and 500000,
-#                  Mistral's free tier; 0 0 for none, to measure summarize's own cost)
-#   LLM_CONCURRENCY   calls in flight (default 8, summarize's default)
+# Environment variables:
+#   APPROACHES         approaches to run; default pooling-mean, or pooling-mean,summary for both.
+#   DIMENSION          vector size of the mock embedding server; default 1024, the real models' size.
+#   MOCK_PORT          port of the mock embedding server; default 18181.
+#   LLM_PORT           port of the mock LLM server; default 18282.
+#   LLM_LATENCY_MS     mock LLM latency per call; default 4300, the notebook's figure.
+#   LLM_RPS, LLM_TPM   limits the mock LLM enforces and summarize keeps to. The defaults, 1 and
+#                      500000, are Mistral's free tier. Set both to 0 for no limits, which
+#                      measures summarize's own cost.
+#   LLM_CONCURRENCY    calls in flight; default 8, summarize's default.
 # Prints the pipeline's table of stages; /usr/bin/time adds the process's peak memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -58,7 +59,7 @@ if [[ ",$approaches," == *",summary,"* ]]; then
     export MISTRAL_API_KEY="${MISTRAL_API_KEY:-any}"
     export CHANEMB_LLM_BASE_URL
     CHANEMB_LLM_BASE_URL="$(cat "$data/mock_llm.url")"
-    # 0 means no limit on the server; the client then gets limits it never reaches.
+    # 0 means no limit on the server, and the client then gets limits it never reaches.
     [[ "$llm_rps" == 0 ]] && llm_rps=100000
     [[ "$llm_tpm" == 0 ]] && llm_tpm=100000000000
     export CHANEMB_LLM_REQUESTS_PER_SECOND="$llm_rps" CHANEMB_LLM_TOKENS_PER_MINUTE="$llm_tpm"

@@ -323,8 +323,8 @@ public class pipeline implements Callable<Integer> {
         heap.forEach(MemoryPoolMXBean::resetPeakUsage);
         long stageStart = System.nanoTime();
 
-        Object step = stepCommand(stage.step());
-        CommandLine command = new CommandLine(step);
+        Object script = stepCommand(stage.step());
+        CommandLine command = new CommandLine(script);
         command.setResourceBundle(Messages.bundle());
         command.setExecutionExceptionHandler((error, cl, parseResult) -> {
             throw error;
@@ -337,13 +337,13 @@ public class pipeline implements Callable<Integer> {
             return new StageResult(stage.label(), "failed", took, null, null, peak, Messages.get("pipeline.exit-code", code));
         }
         long[] items = new long[1];
-        String unit = processed(config, stage, step, items);
+        String unit = processed(config, stage, script, items);
         Log.info("pipeline.step-done", stage.label(), Progress.formatDuration(took));
         return new StageResult(stage.label(), "ran", took, unit == null ? null : items[0], unit, peak, null);
     }
 
     /** Reads what the stage processed from its output: sets the count and returns the unit, or null. */
-    private String processed(Config config, Stage stage, Object step, long[] count) {
+    private String processed(Config config, Stage stage, Object script, long[] count) {
         Path data = config.dataDir();
         switch (stage.step()) {
             case "find_prev_posts" -> {
@@ -355,10 +355,10 @@ public class pipeline implements Callable<Integer> {
                 return "texts";
             }
             case "summarize" -> {
-                if (!(step instanceof summarize command) || command.result == null) {
+                if (!(script instanceof summarize summarizer) || summarizer.result == null) {
                     return null;
                 }
-                count[0] = command.result.ok();
+                count[0] = summarizer.result.ok();
                 return "summaries";
             }
             case "embed" -> {

@@ -120,16 +120,16 @@ public final class PostVectors {
                             int chunkSize, int rowsPerPart, String task, int sliceIds) {
         long start = System.nanoTime();
         long posts = count(inputsSql);
-        // The ids to embed are found on (id, md5) pairs alone and kept in a temporary table, so
-        // the anti-join against the cache never holds texts: with 1 GB of texts and a cache
-        // from a killed run, joining on the texts themselves ran out of DuckDB's memory limit.
-        String missingIds = "SELECT t.id FROM (SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")) t"
+        // The ids to embed are found on (id, md5) pairs alone, so the anti-join against the cache
+        // reads no texts. Joining on the texts themselves ran out of DuckDB's memory limit.
+        String missingIds = "SELECT t.id FROM current_inputs t"
                 + (Dataset.parts(cacheDir).isEmpty() ? "" : " WHERE NOT EXISTS (SELECT 1 FROM read_parquet("
                 + Dataset.glob(cacheDir) + ") c WHERE c.post_id = t.id AND c.text_md5 = t.text_md5)");
         long embedded = 0;
         long[] totals = new long[3]; // tokens, inputs cut to the limit, padded tokens
         int firstPart = Dataset.nextPartIndex(cacheDir);
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
+            createCurrentInputs(statement, inputsSql);
             statement.execute("CREATE TEMP TABLE missing_ids AS " + missingIds);
             long remaining;
             try (ResultSet rs = statement.executeQuery("SELECT count(*) FROM missing_ids")) {
@@ -191,7 +191,7 @@ public final class PostVectors {
                 (System.nanoTime() - start) / 1e9);
     }
 
-    /** Texts handed to the encoder together, with their ids and the encoder's answer to come. */
+    /** Texts handed to the encoder together, with their ids and the encoder's pending result. */
     private record Chunk(List<Long> ids, List<String> texts, Future<Encoder.Embedded> result) {
     }
 
@@ -219,7 +219,7 @@ public final class PostVectors {
 
     /**
      * Queues a submitted chunk, first writing the oldest one when {@code inFlight} are queued
-     * already; returns the chunk's size.
+     * already. Returns the chunk's size.
      */
     private static int enqueue(ArrayDeque<Chunk> pending, int inFlight, PartWriter out, long[] totals, Chunk chunk)
             throws SQLException {
@@ -276,13 +276,12 @@ public final class PostVectors {
         if (Dataset.parts(cacheDir).isEmpty()) {
             return;
         }
-        // The current (id, md5) pairs go into a temporary table that the cache is semi-joined
-        // with: joining the cache with the texts themselves made DuckDB hold the vectors or
-        // the texts in a hash table, beyond its memory limit at full scale.
+        // A semi-join with the (id, md5) pairs: joining the cache with the texts themselves made
+        // DuckDB keep the vectors or the texts in a hash table, beyond its memory limit at full scale.
         String sql = "SELECT c.post_id, c.vector, c.tokens, c.truncated FROM read_parquet(" + Dataset.glob(cacheDir)
                 + ") c SEMI JOIN current_inputs t ON t.id = c.post_id AND t.text_md5 = c.text_md5";
         try (Connection duck = Duck.open(); Statement statement = duck.createStatement()) {
-            statement.execute("CREATE TEMP TABLE current_inputs AS SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")");
+            createCurrentInputs(statement, inputsSql);
             try (ResultSet rs = statement.executeQuery(sql)) {
                 while (rs.next()) {
                     consumer.accept(new Entry(rs.getLong(1), floats(rs.getArray(2)), rs.getInt(3), rs.getBoolean(4)));
@@ -291,6 +290,11 @@ public final class PostVectors {
         } catch (SQLException e) {
             throw new IllegalStateException("Reading the post-vector cache failed: " + e.getMessage(), e);
         }
+    }
+
+    /** Creates the temporary table current_inputs: the (id, text_md5) pair of every row of {@code inputsSql}. */
+    private static void createCurrentInputs(Statement statement, String inputsSql) throws SQLException {
+        statement.execute("CREATE TEMP TABLE current_inputs AS SELECT id, md5(text) AS text_md5 FROM (" + inputsSql + ")");
     }
 
     /** Reads a DuckDB FLOAT[] value. */

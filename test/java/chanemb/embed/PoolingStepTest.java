@@ -89,7 +89,7 @@ class PoolingStepTest {
     }
 
     @Test
-    void textsReadInIdRangesAndEmbeddedTwoChunksAtOnceKeepEachVectorWithItsPost() throws Exception {
+    void idRangesKeepVectorsWithTheirPosts() throws Exception {
         // 40 posts with different texts, read in id ranges of 7 ids, embedded in chunks of 6 with
         // two chunks queued at once: every cached vector must be its own post's.
         int count = 40;
@@ -116,7 +116,7 @@ class PoolingStepTest {
             PostVectors.forEach(texts, windows, cache, entry -> cached.put(entry.postId(), entry.vector()));
             assertThat(cached).hasSize(count);
             float[][] direct = model.embedTexts(bodies, 8192).vectors();
-            // The int8 model quantizes per batch, so a vector depends a little on its batch: each
+            // Vectors of the int8 model differ slightly with the batch they were computed in, so each
             // cached vector must be nearest to its own post's direct vector, and close to it.
             for (int i = 0; i < count; i++) {
                 float[] vector = cached.get(ids[i]);
@@ -133,7 +133,7 @@ class PoolingStepTest {
     }
 
     @Test
-    void pooledVectorsDoNotDependOnTheOrderTheCacheStreamsIn() throws Exception {
+    void poolingIgnoresCacheRowOrder() throws Exception {
         // The same cached vectors in reverse row order must pool to the same bits: upload
         // compares vectors exactly, so any difference would rewrite an unchanged ad post.
         Object[][] rows = new Object[10][];
@@ -175,7 +175,7 @@ class PoolingStepTest {
         return sum;
     }
 
-    /** The real model behind an encoder that lets two calls be queued at once; the calls still run one by one. */
+    /** The real model behind an encoder that lets two calls be queued at once. The calls still run one by one. */
     private record TwoCallsAtOnce(Encoder model) implements TextEncoder {
         @Override
         public ModelSpec spec() {
